@@ -1,0 +1,96 @@
+"""Settings: defaults, overridden by PAXSILICA_* environment variables, overridden by arguments."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+from paxsilica import iris
+
+ENV_PREFIX = "PAXSILICA_"
+
+
+class SettingsError(ValueError):
+    """A setting has a value that cannot be used; says which setting and why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server and the CLI can be configured with."""
+
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 2
+    base_iri: str = iris.CANONICAL_BASE
+    data_files: tuple[str, ...] = ()
+    store_path: str | None = None
+    endpoint: str | None = None
+    endpoint_graph: str | None = None
+    query_timeout: float = 30.0
+    max_rows: int = 100_000
+    max_body_bytes: int = 1024 * 1024
+    max_query_string_bytes: int = 16 * 1024
+    service_allow: tuple[str, ...] = ()
+
+    @property
+    def rewriter(self) -> iris.BaseRewriter:
+        """The IRI rewriter for this deployment's base."""
+        return iris.BaseRewriter(self.base_iri)
+
+
+def _convert(name: str, kind: Any, raw: Any) -> Any:
+    if raw is None:
+        return None
+    try:
+        if kind in ("int", int):
+            return int(raw)
+        if kind in ("float", float):
+            return float(raw)
+        if "tuple" in str(kind):
+            if isinstance(raw, str):
+                return tuple(part for part in raw.split(os.pathsep if name == "data_files" else ",") if part)
+            return tuple(raw)
+    except ValueError as error:
+        raise SettingsError(f"setting {name}: {raw!r} is not a valid value ({error})") from None
+    return raw
+
+
+def _check(settings: Settings) -> Settings:
+    base = settings.base_iri
+    if not (base.startswith("http://") or base.startswith("https://")) or not base.endswith("/"):
+        raise SettingsError(f"setting base_iri: {base!r} must be an http(s) URL ending with '/'")
+    for name in ("port", "workers", "max_rows", "max_body_bytes", "max_query_string_bytes"):
+        if getattr(settings, name) <= 0:
+            raise SettingsError(f"setting {name}: must be a positive number")
+    if settings.query_timeout <= 0:
+        raise SettingsError("setting query_timeout: must be a positive number of seconds")
+    return settings
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Return settings from defaults < environment (``PAXSILICA_*``) < keyword arguments.
+
+    Keyword arguments whose value is None are ignored, so that unset command-line options
+    leave the environment's value in place.
+    """
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for spec in fields(Settings):
+        raw = environ.get(ENV_PREFIX + spec.name.upper())
+        if raw is not None and raw != "":
+            values[spec.name] = _convert(spec.name, spec.type, raw)
+    unknown = set(overrides) - {spec.name for spec in fields(Settings)}
+    if unknown:
+        raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
+    for spec in fields(Settings):
+        value = overrides.get(spec.name)
+        if value is not None:
+            values[spec.name] = _convert(spec.name, spec.type, value)
+    return _check(replace(Settings(), **values))
+
+
+__all__ = ["Settings", "SettingsError", "load_settings"]

@@ -1,0 +1,76 @@
+"""The one place that knows the project's IRIs: namespaces, graph names and base rewriting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CANONICAL_BASE = "https://w3id.org/pax-silica/"
+ONTOLOGY_IRI = CANONICAL_BASE + "ontology"
+ONTOLOGY_NS = ONTOLOGY_IRI + "#"
+ENTITY_BASE = CANONICAL_BASE + "id/"
+GRAPH_BASE = CANONICAL_BASE + "graph/"
+DATASET_IRI = CANONICAL_BASE + "dataset"
+
+GRAPH_ONTOLOGY = GRAPH_BASE + "ontology"
+GRAPH_INSTANCES = GRAPH_BASE + "instances"
+GRAPH_SHAPES = GRAPH_BASE + "shapes"
+GRAPH_INFERRED = GRAPH_BASE + "inferred"
+GRAPH_USER_BASE = GRAPH_BASE + "user/"
+
+# Vocabularies whose terms the data may use besides the project's own.
+KNOWN_VOCABULARIES = {
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "dcterms": "http://purl.org/dc/terms/",
+    "org": "http://www.w3.org/ns/org#",
+    "prov": "http://www.w3.org/ns/prov#",
+    "time": "http://www.w3.org/2006/time#",
+    "schema": "https://schema.org/",
+    "foaf": "http://xmlns.com/foaf/0.1/",
+    "eli": "http://data.europa.eu/eli/ontology#",
+    "vann": "http://purl.org/vocab/vann/",
+    "void": "http://rdfs.org/ns/void#",
+    "dcat": "http://www.w3.org/ns/dcat#",
+    "sh": "http://www.w3.org/ns/shacl#",
+    "wd": "http://www.wikidata.org/entity/",
+    "wdt": "http://www.wikidata.org/prop/direct/",
+}
+
+PREFIXES = {"ps": ONTOLOGY_NS, "psid": ENTITY_BASE, **KNOWN_VOCABULARIES}
+
+
+def entity_iri(kind: str, key: str) -> str:
+    """Return the canonical IRI of an entity of the given kind, e.g. ``state`` and ``JP``."""
+    return f"{ENTITY_BASE}{kind}/{key}"
+
+
+def user_graph_iri(name: str) -> str:
+    """Return the name of the graph that holds a user-supplied data file."""
+    return GRAPH_USER_BASE + name
+
+
+@dataclass(frozen=True)
+class BaseRewriter:
+    """Rewrites IRIs between the canonical base and the base a deployment is served under."""
+
+    public_base: str = CANONICAL_BASE
+
+    @property
+    def active(self) -> bool:
+        """Whether the deployment serves under a base other than the canonical one."""
+        return self.public_base != CANONICAL_BASE
+
+    def to_public(self, iri: str) -> str:
+        """Return the IRI a client sees for a canonical IRI."""
+        if self.active and iri.startswith(CANONICAL_BASE):
+            return self.public_base + iri[len(CANONICAL_BASE) :]
+        return iri
+
+    def to_canonical(self, iri: str) -> str:
+        """Return the canonical IRI for an IRI a client sent."""
+        if self.active and iri.startswith(self.public_base):
+            return CANONICAL_BASE + iri[len(self.public_base) :]
+        return iri
