@@ -28,7 +28,9 @@ def published() -> Published:
     return current_app.extensions[EXTENSION_KEY]
 
 
-def create_app(config: Settings | Mapping[str, Any] | None = None, *, store: ox.Store | None = None) -> Flask:
+def create_app(
+    config: Settings | Mapping[str, Any] | None = None, *, store: ox.Store | None = None
+) -> Flask:
     """Return a Flask application publishing the bundled data (plus any configured files).
 
     ``config`` is a Settings, or a mapping of setting names to values that override the

@@ -1,4 +1,4 @@
-"""The ``paxsilica`` command line: each command parses its options and calls one library function."""
+"""The ``paxsilica`` command line: each command parses options and calls one library function."""
 
 from __future__ import annotations
 

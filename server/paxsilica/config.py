@@ -50,7 +50,8 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
             return float(raw)
         if "tuple" in str(kind):
             if isinstance(raw, str):
-                return tuple(part for part in raw.split(os.pathsep if name == "data_files" else ",") if part)
+                separator = os.pathsep if name == "data_files" else ","
+                return tuple(part for part in raw.split(separator) if part)
             return tuple(raw)
     except ValueError as error:
         raise SettingsError(f"setting {name}: {raw!r} is not a valid value ({error})") from None
@@ -69,9 +70,7 @@ def _check(settings: Settings) -> Settings:
     return settings
 
 
-def load_settings(
-    environ: Mapping[str, str] | None = None, **overrides: Any
-) -> Settings:
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Return settings from defaults < environment (``PAXSILICA_*``) < keyword arguments.
 
     Keyword arguments whose value is None are ignored, so that unset command-line options

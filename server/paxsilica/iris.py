@@ -17,6 +17,15 @@ GRAPH_SHAPES = GRAPH_BASE + "shapes"
 GRAPH_INFERRED = GRAPH_BASE + "inferred"
 GRAPH_USER_BASE = GRAPH_BASE + "user/"
 
+# What the linked-data server publishes besides the entities: one document per entity
+# (/id/x is described by /doc/x), the JSON-LD context, the dumps and their VoID description.
+DOCUMENT_BASE = CANONICAL_BASE + "doc/"
+CONTEXT_IRI = CANONICAL_BASE + "context.jsonld"
+DUMPS_BASE = CANONICAL_BASE + "dumps/"
+VOID_IRI = CANONICAL_BASE + ".well-known/void"
+SPARQL_ENDPOINT_IRI = CANONICAL_BASE + "sparql"
+LICENSE_IRI = "https://creativecommons.org/licenses/by/4.0/"
+
 # Vocabularies whose terms the data may use besides the project's own.
 KNOWN_VOCABULARIES = {
     "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
@@ -74,3 +83,23 @@ class BaseRewriter:
         if self.active and iri.startswith(self.public_base):
             return CANONICAL_BASE + iri[len(self.public_base) :]
         return iri
+
+
+def iri_for_path(path: str, public_base: str = CANONICAL_BASE) -> str:
+    """Return the IRI a request path (relative to the server's root) names under a base."""
+    return public_base + path.lstrip("/")
+
+
+def path_for_iri(iri: str, public_base: str = CANONICAL_BASE) -> str | None:
+    """Return the request path (from the server's root) of an IRI under a base, or None."""
+    if not iri.startswith(public_base):
+        return None
+    return "/" + iri[len(public_base) :]
+
+
+def document_for_entity(entity: str, public_base: str = CANONICAL_BASE) -> str | None:
+    """Return the IRI of the document that describes an entity IRI, or None if not an entity."""
+    entities = public_base + ENTITY_BASE[len(CANONICAL_BASE) :]
+    if not entity.startswith(entities) or len(entity) == len(entities):
+        return None
+    return public_base + DOCUMENT_BASE[len(CANONICAL_BASE) :] + entity[len(entities) :]

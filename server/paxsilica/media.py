@@ -28,26 +28,57 @@ class MediaType:
         return f"{self.mime}; charset=utf-8" if textual else self.mime
 
 
-TURTLE = MediaType("turtle", "text/turtle", "ttl", "Turtle", ox.RdfFormat.TURTLE,
-                   aliases=("application/x-turtle",))
-JSON_LD = MediaType("jsonld", "application/ld+json", "jsonld", "JSON-LD", ox.RdfFormat.JSON_LD,
-                    aliases=("application/json",))
-RDF_XML = MediaType("rdfxml", "application/rdf+xml", "rdf", "RDF/XML", ox.RdfFormat.RDF_XML,
-                    aliases=("application/xml", "text/xml"))
-N_TRIPLES = MediaType("ntriples", "application/n-triples", "nt", "N-Triples",
-                      ox.RdfFormat.N_TRIPLES, aliases=("text/plain",))
+TURTLE = MediaType(
+    "turtle", "text/turtle", "ttl", "Turtle", ox.RdfFormat.TURTLE, aliases=("application/x-turtle",)
+)
+JSON_LD = MediaType(
+    "jsonld",
+    "application/ld+json",
+    "jsonld",
+    "JSON-LD",
+    ox.RdfFormat.JSON_LD,
+    aliases=("application/json",),
+)
+RDF_XML = MediaType(
+    "rdfxml",
+    "application/rdf+xml",
+    "rdf",
+    "RDF/XML",
+    ox.RdfFormat.RDF_XML,
+    aliases=("application/xml", "text/xml"),
+)
+N_TRIPLES = MediaType(
+    "ntriples",
+    "application/n-triples",
+    "nt",
+    "N-Triples",
+    ox.RdfFormat.N_TRIPLES,
+    aliases=("text/plain",),
+)
 N_QUADS = MediaType("nquads", "application/n-quads", "nq", "N-Quads", ox.RdfFormat.N_QUADS)
 TRIG = MediaType("trig", "application/trig", "trig", "TriG", ox.RdfFormat.TRIG)
 HTML = MediaType("html", "text/html", "html", "HTML", aliases=("application/xhtml+xml",))
 
-SPARQL_JSON = MediaType("json", "application/sparql-results+json", "srj", "SPARQL JSON",
-                        results_format=ox.QueryResultsFormat.JSON, aliases=("application/json",))
-SPARQL_XML = MediaType("xml", "application/sparql-results+xml", "srx", "SPARQL XML",
-                       results_format=ox.QueryResultsFormat.XML,
-                       aliases=("application/xml", "text/xml"))
+SPARQL_JSON = MediaType(
+    "json",
+    "application/sparql-results+json",
+    "srj",
+    "SPARQL JSON",
+    results_format=ox.QueryResultsFormat.JSON,
+    aliases=("application/json",),
+)
+SPARQL_XML = MediaType(
+    "xml",
+    "application/sparql-results+xml",
+    "srx",
+    "SPARQL XML",
+    results_format=ox.QueryResultsFormat.XML,
+    aliases=("application/xml", "text/xml"),
+)
 SPARQL_CSV = MediaType("csv", "text/csv", "csv", "CSV", results_format=ox.QueryResultsFormat.CSV)
-SPARQL_TSV = MediaType("tsv", "text/tab-separated-values", "tsv", "TSV",
-                       results_format=ox.QueryResultsFormat.TSV)
+SPARQL_TSV = MediaType(
+    "tsv", "text/tab-separated-values", "tsv", "TSV", results_format=ox.QueryResultsFormat.TSV
+)
 
 # What an entity or ontology document is offered as; the first is the default for machines.
 DOCUMENT_TYPES: tuple[MediaType, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES, HTML)
@@ -56,7 +87,10 @@ DATASET_TYPES: tuple[MediaType, ...] = (N_QUADS, TRIG)
 GRAPH_TYPES: tuple[MediaType, ...] = (TURTLE, N_TRIPLES, RDF_XML, JSON_LD)
 RESULTS_TYPES: tuple[MediaType, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
 ALL_TYPES: tuple[MediaType, ...] = (
-    *DOCUMENT_TYPES, N_QUADS, TRIG, *RESULTS_TYPES,
+    *DOCUMENT_TYPES,
+    N_QUADS,
+    TRIG,
+    *RESULTS_TYPES,
 )
 
 

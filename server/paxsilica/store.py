@@ -154,7 +154,7 @@ def load_file(
     rewriter: iris.BaseRewriter | None = None,
     progress: bool = True,
 ) -> None:
-    """Bulk-load one file into its graph, rewriting the canonical base when the rewriter is active."""
+    """Bulk-load one file into its graph, rewriting the canonical base if the rewriter is active."""
     path = data_file.path
     rdf_format = rdf_format_for(path)
     graph = ox.NamedNode((rewriter or iris.BaseRewriter()).to_public(data_file.graph))
@@ -166,11 +166,9 @@ def load_file(
                 source = _ProgressReader(raw, size, stderr_progress(path))
             if rewriter is not None and rewriter.active:
                 quads = ox.parse(source, rdf_format, base_iri=path.resolve().as_uri())
-                store.bulk_extend(
-                    _rewritten((ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads), rewriter)
-                    if not rdf_format.supports_datasets
-                    else _rewritten(quads, rewriter)
-                )
+                if not rdf_format.supports_datasets:
+                    quads = (ox.Quad(q.subject, q.predicate, q.object, graph) for q in quads)
+                store.bulk_extend(_rewritten(quads, rewriter))
             else:
                 store.bulk_load(
                     source, rdf_format, base_iri=path.resolve().as_uri(), to_graph=graph
@@ -182,9 +180,8 @@ def load_file(
 
 
 def _parser_message(error: SyntaxError) -> str:
-    # pyoxigraph appends "(file, line N)" to its message; the DataLoadError says where itself.
-    message = error.msg or str(error)
-    return message
+    # SyntaxError's str() appends "(file, line N)"; the DataLoadError says where itself.
+    return error.msg or str(error)
 
 
 def build_store(
