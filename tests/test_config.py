@@ -1,0 +1,48 @@
+"""Settings: defaults < environment < arguments, and clear errors for bad values."""
+
+from __future__ import annotations
+
+import pytest
+
+from paxsilica.config import Settings, SettingsError, load_settings
+
+
+def test_defaults() -> None:
+    assert load_settings({}) == Settings()
+
+
+def test_environment_overrides_defaults_and_arguments_override_environment() -> None:
+    environ = {"PAXSILICA_PORT": "8001", "PAXSILICA_WORKERS": "3", "PAXSILICA_QUERY_TIMEOUT": "2.5"}
+    settings = load_settings(environ, port=9000, workers=None)
+    assert settings.port == 9000
+    assert settings.workers == 3
+    assert settings.query_timeout == 2.5
+
+
+def test_lists_from_environment() -> None:
+    settings = load_settings(
+        {"PAXSILICA_DATA_FILES": "a.ttl:b.nt", "PAXSILICA_SERVICE_ALLOW": "http://a/,http://b/"}
+    )
+    assert settings.data_files == ("a.ttl", "b.nt")
+    assert settings.service_allow == ("http://a/", "http://b/")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"port": "eighty"}, "setting port"),
+        ({"port": 0}, "setting port"),
+        ({"base_iri": "ftp://example.org/"}, "setting base_iri"),
+        ({"base_iri": "http://example.org"}, "ending with '/'"),
+        ({"query_timeout": -1}, "setting query_timeout"),
+        ({"colour": "blue"}, "unknown settings: colour"),
+    ],
+)
+def test_bad_values_say_which_setting(overrides: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({}, **overrides)
+
+
+def test_bad_environment_value_is_reported() -> None:
+    with pytest.raises(SettingsError, match="setting max_rows"):
+        load_settings({"PAXSILICA_MAX_ROWS": "many"})

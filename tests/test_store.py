@@ -1,0 +1,122 @@
+"""The embedded store: bundled graphs, user files by extension, base rewriting, parse errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+
+from paxsilica import iris
+from paxsilica.store import DataLoadError, build_store, user_files
+
+TURTLE = """@prefix ex: <http://example.org/> .
+ex:a ex:p "one" .
+<https://w3id.org/pax-silica/id/state/JP> ex:note "canonical" .
+"""
+
+
+def graph_names(store: ox.Store) -> set[str]:
+    return {graph.value for graph in store.named_graphs()}
+
+
+def test_bundled_graphs_are_named(bundled_store: ox.Store) -> None:
+    assert graph_names(bundled_store) >= {
+        iris.GRAPH_ONTOLOGY,
+        iris.GRAPH_INSTANCES,
+        iris.GRAPH_SHAPES,
+    }
+    japan = ox.NamedNode(iris.entity_iri("state", "JP"))
+    assert list(
+        bundled_store.quads_for_pattern(japan, None, None, ox.NamedNode(iris.GRAPH_INSTANCES))
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("extra.ttl", TURTLE),
+        ("extra.nt", '<http://example.org/a> <http://example.org/p> "one" .\n'),
+        (
+            "extra.nq",
+            '<http://example.org/a> <http://example.org/p> "one" <http://example.org/g> .\n',
+        ),
+        (
+            "extra.trig",
+            '<http://example.org/g> { <http://example.org/a> <http://example.org/p> "one" }',
+        ),
+        (
+            "extra.rdf",
+            '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+            'xmlns:ex="http://example.org/"><rdf:Description rdf:about="http://example.org/a">'
+            "<ex:p>one</ex:p></rdf:Description></rdf:RDF>",
+        ),
+        (
+            "extra.jsonld",
+            '{"@id": "http://example.org/a", "http://example.org/p": "one"}',
+        ),
+    ],
+)
+def test_user_files_load_by_extension(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    store = build_store([path], progress=False)
+    found = list(
+        store.quads_for_pattern(ox.NamedNode("http://example.org/a"), None, ox.Literal("one"))
+    )
+    assert len(found) == 1
+    expected_graph = "http://example.org/g" if name.endswith((".nq", ".trig")) else None
+    assert found[0].graph_name.value == (expected_graph or iris.user_graph_iri(name))
+
+
+def test_user_graph_names_stay_unique() -> None:
+    files = user_files(["a/data.ttl", "b/data.ttl"])
+    assert len({f.graph for f in files}) == 2
+
+
+def test_parse_error_names_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ttl"
+    bad.write_text('@prefix ex: <http://example.org/> .\nex:a ex:p ex:b .\nex:a ex:p "open .\n')
+    with pytest.raises(DataLoadError) as caught:
+        build_store([bad], progress=False)
+    assert caught.value.path == str(bad)
+    assert caught.value.line == 3
+    assert str(caught.value).startswith(f"{bad}:3")
+
+
+def test_unknown_extension_and_missing_file_are_clear(tmp_path: Path) -> None:
+    odd = tmp_path / "data.csv"
+    odd.write_text("a,b\n")
+    with pytest.raises(DataLoadError, match=r"unknown RDF file extension '\.csv'"):
+        build_store([odd], progress=False)
+    with pytest.raises(DataLoadError, match=r"missing\.ttl"):
+        build_store([tmp_path / "missing.ttl"], progress=False)
+
+
+def test_base_rewriting_reaches_graphs_subjects_and_literals(tmp_path: Path) -> None:
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(TURTLE)
+    rewriter = iris.BaseRewriter("http://127.0.0.1:8123/")
+    store = build_store([extra], rewriter=rewriter, progress=False)
+    names = graph_names(store)
+    assert "http://127.0.0.1:8123/graph/instances" in names
+    assert not any(name.startswith(iris.CANONICAL_BASE) for name in names)
+    japan = ox.NamedNode("http://127.0.0.1:8123/id/state/JP")
+    assert list(store.quads_for_pattern(japan, None, ox.Literal("canonical")))
+    canonical = store.query(
+        f'ASK {{ GRAPH ?g {{ ?s ?p ?o FILTER(CONTAINS(STR(?s), "{iris.CANONICAL_BASE}")) }} }}'
+    )
+    assert not bool(canonical)
+    namespace = store.query(
+        "PREFIX vann: <http://purl.org/vocab/vann/> "
+        "SELECT ?ns WHERE { GRAPH ?g { ?o vann:preferredNamespaceUri ?ns } }"
+    )
+    assert [row["ns"].value for row in namespace] == ["http://127.0.0.1:8123/ontology#"]
+
+
+def test_large_file_reports_progress(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("paxsilica.store.PROGRESS_THRESHOLD_BYTES", 10)
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(TURTLE)
+    build_store([extra], progress=True)
+    assert "loading extra.ttl" in capsys.readouterr().err
