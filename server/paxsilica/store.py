@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from paxsilica import iris, paths
+from paxsilica import inference, iris, paths
 
 # Files above this size report their loading progress.
 PROGRESS_THRESHOLD_BYTES = 8 * 1024 * 1024
@@ -193,9 +193,11 @@ def build_store(
     """Return a store holding the bundled graphs plus the given files, or raise DataLoadError.
 
     The store is built whole before it is returned, so a file that fails to parse leaves
-    nothing half-loaded for anyone to serve.
+    nothing half-loaded for anyone to serve. The entailments of the ontology's definitions go
+    to their own graph (see paxsilica.inference).
     """
     store = ox.Store(str(store_path)) if store_path is not None else ox.Store()
     for data_file in [*bundled_files(), *user_files(extra_files)]:
         load_file(store, data_file, rewriter=rewriter, progress=progress)
+    inference.materialize(store, rewriter)
     return store
