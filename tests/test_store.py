@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
 
 from paxsilica import iris
-from paxsilica.store import DataLoadError, build_store, user_files
+from paxsilica.store import (
+    DataLoadError,
+    StoreDirectoryError,
+    build_store,
+    create_store_directory,
+    open_store_directory,
+    user_files,
+)
 
 TURTLE = """@prefix ex: <http://example.org/> .
 ex:a ex:p "one" .
@@ -120,3 +128,55 @@ def test_large_file_reports_progress(tmp_path: Path, monkeypatch, capsys) -> Non
     extra.write_text(TURTLE)
     build_store([extra], progress=True)
     assert "loading extra.ttl" in capsys.readouterr().err
+
+
+def test_store_directory_round_trip(tmp_path: Path, bundled_store: ox.Store) -> None:
+    target = tmp_path / "store"
+    manifest = create_store_directory(target, progress=False)
+    assert manifest.quads == len(bundled_store)
+    opened = open_store_directory(target)
+    assert len(opened) == len(bundled_store)
+    with pytest.raises(RuntimeError, match="read-write"):
+        opened.add(ox.Quad(ox.NamedNode("urn:a"), ox.NamedNode("urn:b"), ox.NamedNode("urn:c")))
+
+
+def test_bad_input_leaves_the_previous_store_whole(tmp_path: Path) -> None:
+    target = tmp_path / "store"
+    first = create_store_directory(target, progress=False)
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("<urn:a> <urn:b> .\n")
+    with pytest.raises(DataLoadError, match=r"bad\.ttl:1"):
+        create_store_directory(target, [bad], progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.ttl", "store"]
+    assert len(open_store_directory(target)) == first.quads
+
+
+def test_store_directory_checks_base_and_manifest(tmp_path: Path) -> None:
+    target = tmp_path / "store"
+    create_store_directory(
+        target, rewriter=iris.BaseRewriter("http://127.0.0.1:9/"), progress=False
+    )
+    with pytest.raises(StoreDirectoryError, match=re.escape("built for base IRI http://127.0.0.1:9/")):
+        open_store_directory(target)
+    assert len(open_store_directory(target, iris.BaseRewriter("http://127.0.0.1:9/"))) > 0
+    with pytest.raises(StoreDirectoryError, match="not a paxsilica store"):
+        open_store_directory(tmp_path)
+    stranger = tmp_path / "stranger"
+    stranger.mkdir()
+    (stranger / "precious.txt").write_text("keep me")
+    with pytest.raises(StoreDirectoryError, match="refusing to replace"):
+        create_store_directory(stranger, progress=False)
+    assert (stranger / "precious.txt").read_text() == "keep me"
+
+
+def test_load_command(tmp_path: Path, capsys) -> None:
+    from paxsilica.cli import main
+
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(TURTLE)
+    assert main(["load", "--quiet", "--store", str(tmp_path / "store"), str(extra)]) == 0
+    assert "quads for base https://w3id.org/pax-silica/" in capsys.readouterr().out
+    bad = tmp_path / "bad.nt"
+    bad.write_text("not n-triples\n")
+    assert main(["load", "--quiet", "--store", str(tmp_path / "store"), str(bad)]) == 2
+    assert "bad.nt:1" in capsys.readouterr().err

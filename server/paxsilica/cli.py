@@ -29,6 +29,22 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK if result.conforms else EXIT_VIOLATIONS
 
 
+def _load(args: argparse.Namespace) -> int:
+    from paxsilica import store
+    from paxsilica.config import SettingsError, load_settings
+
+    try:
+        settings = load_settings(base_iri=args.base_iri)
+        manifest = store.create_store_directory(
+            args.store, args.files, rewriter=settings.rewriter, progress=not args.quiet
+        )
+    except (store.DataLoadError, store.StoreDirectoryError, SettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"{args.store}: {manifest.quads} quads for base {manifest.base_iri}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``paxsilica`` command."""
     parser = argparse.ArgumentParser(
@@ -47,6 +63,22 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("files", nargs="*", metavar="FILE", help="instance data files")
     validate.add_argument("--no-reasoner", action="store_true", help="skip the HermiT check")
     validate.set_defaults(handler=_validate)
+
+    load = commands.add_parser(
+        "load",
+        help="build an on-disk store of the bundled data plus the given files",
+        description="Build a persistent pyoxigraph store in DIR from the bundled ontology, "
+        "instances and shapes plus the given RDF files (by extension: .ttl .nt .nq .trig .rdf "
+        ".jsonld), for 'paxsilica serve --store DIR'. The store is built beside DIR and moved "
+        "into place only when complete; an existing store in DIR is replaced.",
+    )
+    load.add_argument("files", nargs="*", metavar="FILE", help="RDF files to add")
+    load.add_argument("--store", required=True, metavar="DIR", help="store directory")
+    load.add_argument(
+        "--base-iri", metavar="URL", help="the base IRI the store will be served under"
+    )
+    load.add_argument("--quiet", action="store_true", help="no progress bar")
+    load.set_defaults(handler=_load)
     return parser
 
 
