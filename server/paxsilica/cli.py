@@ -30,19 +30,93 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    from paxsilica import store
+    import os
+
+    from paxsilica import remote, store
     from paxsilica.config import SettingsError, load_settings
 
     try:
         settings = load_settings(base_iri=args.base_iri)
-        manifest = store.create_store_directory(
-            args.store, args.files, rewriter=settings.rewriter, progress=not args.quiet
+        if args.store is not None:
+            manifest = store.create_store_directory(
+                args.store, args.files, rewriter=settings.rewriter, progress=not args.quiet
+            )
+            print(f"{args.store}: {manifest.quads} quads for base {manifest.base_iri}")
+            return EXIT_OK
+        endpoint = remote.Endpoint(
+            args.update_endpoint or args.endpoint,
+            user=args.endpoint_user,
+            password=os.environ.get("PAXSILICA_ENDPOINT_PASSWORD"),
         )
+        sent = remote.push_dataset(
+            endpoint,
+            args.files,
+            graph=args.graph,
+            rewriter=settings.rewriter,
+            progress=not args.quiet,
+        )
+    except (
+        store.DataLoadError,
+        store.StoreDirectoryError,
+        remote.RemoteEndpointError,
+        SettingsError,
+    ) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for graph, triples in sent.items():
+        print(f"<{graph}>: {triples} triples")
+    return EXIT_OK
+
+
+def _settings(args: argparse.Namespace, **extra):
+    from paxsilica.config import load_settings
+
+    # Options left unset are None, so that PAXSILICA_* environment variables keep their say.
+    data = tuple(args.data) if args.data else None
+    return load_settings(base_iri=args.base_iri, data_files=data, **extra)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from paxsilica import serving, store
+    from paxsilica.config import SettingsError
+
+    try:
+        settings = _settings(
+            args, host=args.host, port=args.port, workers=args.workers, store_path=args.store
+        )
+        serving.serve(settings)
     except (store.DataLoadError, store.StoreDirectoryError, SettingsError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"{args.store}: {manifest.quads} quads for base {manifest.base_iri}")
     return EXIT_OK
+
+
+def _export(args: argparse.Namespace) -> int:
+    from paxsilica import dumps, store
+    from paxsilica.config import SettingsError
+
+    try:
+        written = dumps.export(_settings(args), args.out)
+    except (store.DataLoadError, SettingsError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
+def _add_data_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--base-iri",
+        metavar="URL",
+        help="publish under this base instead of https://w3id.org/pax-silica/",
+    )
+    command.add_argument(
+        "--data",
+        nargs="+",
+        metavar="FILE",
+        help="RDF files to publish besides the bundled data (.ttl .nt .nq .trig .rdf .jsonld)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,15 +144,57 @@ def build_parser() -> argparse.ArgumentParser:
         description="Build a persistent pyoxigraph store in DIR from the bundled ontology, "
         "instances and shapes plus the given RDF files (by extension: .ttl .nt .nq .trig .rdf "
         ".jsonld), for 'paxsilica serve --store DIR'. The store is built beside DIR and moved "
-        "into place only when complete; an existing store in DIR is replaced.",
+        "into place only when complete; an existing store in DIR is replaced. With --endpoint, "
+        "push the same dataset into a SPARQL 1.1 server with SPARQL Update instead: each named "
+        "graph replaces the server's graph of that name (or, with --graph, the merged dataset "
+        "replaces that one graph), so pushing twice leaves the same data. The password for "
+        "--endpoint-user is read from PAXSILICA_ENDPOINT_PASSWORD.",
     )
     load.add_argument("files", nargs="*", metavar="FILE", help="RDF files to add")
-    load.add_argument("--store", required=True, metavar="DIR", help="store directory")
+    target = load.add_mutually_exclusive_group(required=True)
+    target.add_argument("--store", metavar="DIR", help="store directory")
+    target.add_argument("--endpoint", metavar="URL", help="a SPARQL 1.1 server to push into")
+    load.add_argument(
+        "--update-endpoint",
+        metavar="URL",
+        help="where the server takes updates (default: --endpoint)",
+    )
+    load.add_argument("--graph", metavar="IRI", help="push the merged dataset into this graph")
+    load.add_argument("--endpoint-user", metavar="NAME", help="user for HTTP digest auth")
     load.add_argument(
         "--base-iri", metavar="URL", help="the base IRI the store will be served under"
     )
     load.add_argument("--quiet", action="store_true", help="no progress bar")
     load.set_defaults(handler=_load)
+
+    serve = commands.add_parser(
+        "serve",
+        help="serve the dataset: linked data, HTML pages, dumps and SPARQL (gunicorn)",
+        description="Serve the bundled data (plus --data files) with gunicorn: entity IRIs "
+        "answer 303 to their documents, documents negotiate Turtle, JSON-LD, RDF/XML, "
+        "N-Triples and HTML, dumps under /dumps/, VoID at /.well-known/void, SPARQL at "
+        "/sparql. Options override PAXSILICA_* environment variables. Exit 2 when a data "
+        "file does not parse (nothing is served then).",
+    )
+    serve.add_argument("--host", metavar="HOST", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, metavar="PORT", help="port to listen on (5000)")
+    serve.add_argument("--workers", type=int, metavar="N", help="worker processes (2)")
+    serve.add_argument(
+        "--store", metavar="DIR", help="serve a store built by 'paxsilica load' instead"
+    )
+    _add_data_options(serve)
+    serve.set_defaults(handler=_serve)
+
+    export = commands.add_parser(
+        "export",
+        help="write the dumps, their checksums and the VoID description to a directory",
+        description="Write the files /dumps/ serves (N-Quads and TriG with the named graphs; "
+        "Turtle, N-Triples, RDF/XML and JSON-LD of the merged graph), SHA256SUMS and void.ttl "
+        "to DIR. Exit 2 when a data file does not parse (nothing is written then).",
+    )
+    export.add_argument("--out", required=True, metavar="DIR", help="output directory")
+    _add_data_options(export)
+    export.set_defaults(handler=_export)
     return parser
 
 

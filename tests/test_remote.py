@@ -1,0 +1,137 @@
+"""Pushing the dataset into a real Virtuoso with SPARQL Update, idempotently."""
+
+from __future__ import annotations
+
+import csv
+import io
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+
+import pyoxigraph as ox
+import pytest
+
+from conftest import require_tool
+from paxsilica import iris
+from paxsilica.remote import Endpoint, RemoteEndpointError, _batches, push_dataset, push_graph
+from virtuoso import VirtuosoServer, free_port
+
+
+@pytest.fixture(scope="module")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    require_tool("virtuoso-t", "the remote-store tests run against a real Virtuoso 7")
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def select(server: VirtuosoServer, query: str) -> list[dict[str, str]]:
+    url = server.sparql_url + "?" + urllib.parse.urlencode({"query": query})
+    request = urllib.request.Request(url, headers={"Accept": "text/csv"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return list(csv.DictReader(io.StringIO(response.read().decode("utf-8"))))
+
+
+def count(server: VirtuosoServer, graph: str) -> int:
+    rows = select(server, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    return int(rows[0]["n"])
+
+
+def endpoint_of(server: VirtuosoServer) -> Endpoint:
+    return Endpoint(server.update_url, server.user, server.password)
+
+
+def test_push_is_complete_and_idempotent(virtuoso: VirtuosoServer, bundled_store: ox.Store) -> None:
+    first = push_dataset(endpoint_of(virtuoso), progress=False)
+    instances = ox.NamedNode(iris.GRAPH_INSTANCES)
+    expected = sum(1 for _ in bundled_store.quads_for_pattern(None, None, None, instances))
+    assert first[iris.GRAPH_INSTANCES] == expected
+    assert count(virtuoso, iris.GRAPH_INSTANCES) == expected
+    second = push_dataset(endpoint_of(virtuoso), progress=False)
+    assert second == first
+    assert count(virtuoso, iris.GRAPH_INSTANCES) == expected
+    # Blank nodes keep their shape: each membership has one interval with one beginning.
+    rows = select(
+        virtuoso,
+        "PREFIX org: <http://www.w3.org/ns/org#> PREFIX time: <http://www.w3.org/2006/time#> "
+        f"SELECT ?m ?date WHERE {{ GRAPH <{iris.GRAPH_INSTANCES}> {{ "
+        "?m org:memberDuring/time:hasBeginning/time:inXSDDate ?date } } ORDER BY ?m",
+    )
+    assert len(rows) == 17
+    assert {"m": iris.entity_iri("membership", "IN-2026-02-20"), "date": "2026-02-20"} in rows
+
+
+def test_push_into_one_graph(virtuoso: VirtuosoServer, bundled_store: ox.Store) -> None:
+    sent = push_dataset(endpoint_of(virtuoso), graph="urn:paxsilica:merged", progress=False)
+    assert count(virtuoso, "urn:paxsilica:merged") == sent["urn:paxsilica:merged"] > 0
+
+
+def test_failed_push_keeps_the_old_graph(virtuoso: VirtuosoServer) -> None:
+    endpoint = endpoint_of(virtuoso)
+    good = [ox.Triple(ox.NamedNode("urn:a"), ox.NamedNode("urn:p"), ox.Literal("kept"))]
+    push_graph(endpoint, "urn:paxsilica:keep", good, 10)
+    wrong = Endpoint(virtuoso.update_url, virtuoso.user, "not-the-password")
+    with pytest.raises(RemoteEndpointError, match="sparql-auth"):
+        push_graph(wrong, "urn:paxsilica:keep", [], 10)
+    assert count(virtuoso, "urn:paxsilica:keep") == 1
+
+
+def test_unreachable_endpoint_is_a_clear_error() -> None:
+    endpoint = Endpoint(f"http://127.0.0.1:{free_port()}/sparql", timeout=5)
+    with pytest.raises(RemoteEndpointError, match=r"127\.0\.0\.1"):
+        endpoint.update("DROP SILENT GRAPH <urn:x>")
+
+
+def test_batches_never_split_a_blank_node() -> None:
+    a, b = ox.BlankNode("a"), ox.BlankNode("b")
+    p = ox.NamedNode("urn:p")
+    triples = [
+        ox.Triple(ox.NamedNode("urn:s"), p, a),
+        ox.Triple(a, p, b),
+        ox.Triple(b, p, ox.Literal("x")),
+        *(ox.Triple(ox.NamedNode(f"urn:s{i}"), p, ox.Literal(str(i))) for i in range(5)),
+    ]
+    batches = list(_batches(triples, 2))
+    holding = [batch for batch in batches if any(a in (t.subject, t.object) for t in batch)]
+    assert len(holding) == 1
+    assert sum(len(batch) for batch in batches) == len(triples)
+    assert all(b in (t.subject, t.object) for t in holding[0][1:])
+
+
+def test_load_command_pushes(virtuoso: VirtuosoServer, monkeypatch, capsys) -> None:
+    from paxsilica.cli import main
+
+    monkeypatch.setenv("PAXSILICA_ENDPOINT_PASSWORD", virtuoso.password)
+    status = main(
+        [
+            "load",
+            "--quiet",
+            "--endpoint",
+            virtuoso.sparql_url,
+            "--update-endpoint",
+            virtuoso.update_url,
+            "--endpoint-user",
+            virtuoso.user,
+            "--graph",
+            "urn:paxsilica:cli",
+        ]
+    )
+    assert status == 0
+    assert "<urn:paxsilica:cli>:" in capsys.readouterr().out
+    assert count(virtuoso, "urn:paxsilica:cli") > 0
+    monkeypatch.setenv("PAXSILICA_ENDPOINT_PASSWORD", "wrong")
+    status = main(
+        [
+            "load",
+            "--quiet",
+            "--endpoint",
+            virtuoso.sparql_url,
+            "--update-endpoint",
+            virtuoso.update_url,
+            "--endpoint-user",
+            virtuoso.user,
+        ]
+    )
+    assert status == 2
+    assert "sparql-auth" in capsys.readouterr().err
