@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
 
+from paxsilica.remote import Endpoint, push_dataset
 from paxsilica.store import build_store
+from virtuoso import VirtuosoServer
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
@@ -28,3 +31,16 @@ def require_tool(name: str, why: str) -> str:
 def bundled_store() -> ox.Store:
     """The ontology, instances and shapes loaded as named graphs, as the server holds them."""
     return build_store(progress=False)
+
+
+@pytest.fixture(scope="session")
+def virtuoso(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VirtuosoServer]:
+    """A real Virtuoso 7 on loopback with a fresh database, holding the pushed dataset."""
+    require_tool("virtuoso-t", "the remote-store tests run against a real Virtuoso 7")
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso"))
+    server.start()
+    try:
+        push_dataset(Endpoint(server.update_url, server.user, server.password), progress=False)
+        yield server
+    finally:
+        server.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 import uuid
 from collections.abc import Iterable, Iterator
@@ -172,3 +174,199 @@ def push_dataset(
         if progress:
             print(f"pushed {sent[name.value]} triples to <{name.value}>", file=sys.stderr)
     return sent
+
+
+# --- Reading from a remote server -------------------------------------------------------------
+
+# Virtuoso answers blank nodes as IRIs in this scheme.
+VIRTUOSO_BLANK_PREFIX = "nodeID://"
+
+
+def _blank_or_iri(value: str) -> ox.NamedNode | ox.BlankNode:
+    if value.startswith(VIRTUOSO_BLANK_PREFIX):
+        return ox.BlankNode(value[len(VIRTUOSO_BLANK_PREFIX) :])
+    return ox.NamedNode(value)
+
+
+def _restore_blank_nodes(term):
+    if isinstance(term, ox.NamedNode) and term.value.startswith(VIRTUOSO_BLANK_PREFIX):
+        return _blank_or_iri(term.value)
+    return term
+
+
+class RemoteTriples:
+    """The triples a CONSTRUCT or DESCRIBE answered, iterable and serialisable like pyoxigraph's."""
+
+    def __init__(self, triples: list[ox.Triple]):
+        self._triples = triples
+
+    def __iter__(self) -> Iterator[ox.Triple]:
+        return iter(self._triples)
+
+    def __len__(self) -> int:
+        return len(self._triples)
+
+    def serialize(self, output=None, format: ox.RdfFormat = ox.RdfFormat.N_TRIPLES):
+        """Serialise the triples as pyoxigraph's QueryTriples.serialize does."""
+        return ox.serialize(self._triples, output, format)
+
+
+class RemoteStore:
+    """A SPARQL 1.1 server read through SPARQLWrapper, answering like a read-only pyoxigraph Store.
+
+    It implements the part of pyoxigraph's Store interface the server uses (``query``,
+    ``quads_for_pattern``, ``named_graphs``, ``len``), so that documents, pages, dumps and the
+    SPARQL endpoint run unchanged over either store. Results come back as pyoxigraph objects.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        graph: str | None = None,
+        timeout: float = 30.0,
+        user: str | None = None,
+        password: str | None = None,
+    ):
+        self.url = url
+        self.graph = graph
+        self.timeout = timeout
+        self.user = user
+        self.password = password
+
+    def _client(self, query: str, graphs: Iterable[str] = ()) -> SPARQLWrapper:
+        client = SPARQLWrapper(self.url)
+        client.setMethod(POST)
+        client.setTimeout(max(1, round(self.timeout)))
+        if self.user is not None:
+            client.setHTTPAuth(DIGEST)
+            client.setCredentials(self.user, self.password or "")
+        for graph in graphs:
+            client.addDefaultGraph(graph)
+        client.setQuery(query)
+        return client
+
+    def _send(self, client: SPARQLWrapper, accept: str) -> bytes:
+        client.setOnlyConneg(True)
+        client.addCustomHttpHeader("Accept", accept)
+        try:
+            with client.query().response as response:
+                return response.read()
+        except SPARQLWrapperException as error:
+            message = str(error)
+            if len(message) > ERROR_EXCERPT_CHARS:
+                message = message[:ERROR_EXCERPT_CHARS] + " [...]"
+            raise RemoteEndpointError(f"{self.url}: {message}") from None
+        except OSError as error:  # URLError, timeouts and socket errors
+            raise RemoteEndpointError(f"{self.url}: {error}") from None
+
+    def query(
+        self,
+        query: str,
+        *,
+        use_default_graph_as_union: bool = False,
+        default_graph=None,
+        named_graphs=None,
+        substitutions=None,
+        base_iri: str | None = None,
+        prefixes: dict[str, str] | None = None,
+    ):
+        """Run a query on the server; answer as pyoxigraph's Store.query would.
+
+        The remote default graph is the server's (Virtuoso's is the union of its graphs), or
+        the configured graph; ``default_graph`` names graphs through the protocol's
+        default-graph-uri; ``substitutions`` become a VALUES block opening the WHERE clause.
+        """
+        del use_default_graph_as_union, named_graphs  # the server's own dataset applies
+        text = query
+        if prefixes:
+            text = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items()) + text
+        if base_iri:
+            text = f"BASE <{base_iri}>\n" + text
+        if substitutions:
+            text = _bind_variables(text, substitutions)
+        graphs = self._graphs(default_graph)
+        client = self._client(text, graphs)
+        if client.queryType in ("CONSTRUCT", "DESCRIBE"):
+            body = self._send(client, "application/n-triples, text/plain;q=0.5")
+            triples = [
+                ox.Triple(
+                    _restore_blank_nodes(quad.subject),
+                    quad.predicate,
+                    _restore_blank_nodes(quad.object),
+                )
+                for quad in ox.parse(body, ox.RdfFormat.N_TRIPLES)
+            ]
+            return RemoteTriples(triples)
+        body = self._send(client, "application/sparql-results+json")
+        return ox.parse_query_results(_restore_json_blank_nodes(body), ox.QueryResultsFormat.JSON)
+
+    def _graphs(self, default_graph) -> list[str]:
+        if default_graph is None:
+            return [self.graph] if self.graph else []
+        nodes = default_graph if isinstance(default_graph, list) else [default_graph]
+        return [node.value for node in nodes if isinstance(node, ox.NamedNode)]
+
+    def named_graphs(self) -> Iterator[ox.NamedNode]:
+        """Yield the server's named graphs (only the configured one, when there is one)."""
+        if self.graph:
+            yield ox.NamedNode(self.graph)
+            return
+        for row in self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"):
+            yield row["g"]
+
+    def quads_for_pattern(self, subject, predicate, obj, graph_name=None) -> Iterator[ox.Quad]:
+        """Yield the quads that match a pattern, as pyoxigraph's Store.quads_for_pattern does."""
+        bound = {"s": subject, "p": predicate, "o": obj}
+        terms = {name: f"?{name}" if term is None else str(term) for name, term in bound.items()}
+        pattern = f"{terms['s']} {terms['p']} {terms['o']}"
+        graph = graph_name.value if isinstance(graph_name, ox.NamedNode) else self.graph
+        if graph is not None:
+            where = f"GRAPH <{graph}> {{ {pattern} }}"
+        else:
+            where = f"GRAPH ?g {{ {pattern} }}"
+        variables = " ".join(f"?{name}" for name, term in bound.items() if term is None)
+        select = f"SELECT {variables} {'?g' if graph is None else ''} WHERE {{ {where} }}"
+        if not variables and graph is not None:
+            select = f"SELECT * WHERE {{ {where} }}"
+        for row in self.query(select):
+            yield ox.Quad(
+                subject if subject is not None else row["s"],
+                predicate if predicate is not None else row["p"],
+                obj if obj is not None else row["o"],
+                ox.NamedNode(graph) if graph is not None else row["g"],
+            )
+
+    def __len__(self) -> int:
+        scope = f"GRAPH <{self.graph}>" if self.graph else "GRAPH ?g"
+        rows = list(self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {scope} {{ ?s ?p ?o }} }}"))
+        return int(rows[0]["n"].value)
+
+
+_WHERE_OPENING = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def _bind_variables(query: str, substitutions: dict) -> str:
+    """Bind variables with a VALUES block that opens the WHERE clause.
+
+    A trailing VALUES clause would say the same in SPARQL 1.1, but Virtuoso refuses one that
+    binds a variable the query does not project.
+    """
+    variables = " ".join(f"?{variable.value}" for variable in substitutions)
+    values = " ".join(str(term) for term in substitutions.values())
+    block = f" VALUES ({variables}) {{ ({values}) }} "
+    opening = _WHERE_OPENING.search(query)
+    if opening is None:
+        return query + f"\nVALUES ({variables}) {{ ({values}) }}"
+    return query[: opening.end()] + block + query[opening.end() :]
+
+
+def _restore_json_blank_nodes(body: bytes) -> bytes:
+    results = json.loads(body)
+    for binding in results.get("results", {}).get("bindings", []):
+        for value in binding.values():
+            if value.get("type") in ("uri", "bnode") and value["value"].startswith(
+                VIRTUOSO_BLANK_PREFIX
+            ):
+                value["type"] = "bnode"
+                value["value"] = value["value"][len(VIRTUOSO_BLANK_PREFIX) :]
+    return json.dumps(results).encode("utf-8")
