@@ -41,7 +41,7 @@ def test_single_points_of_failure_follow_the_data(bundled_store: ox.Store) -> No
     _, before = run_select(store, query)
     assert ("Leading-edge logic chips (below 10 nm)", "Taiwan") in {row[:2] for row in before}
     taiwan_row = next(row for row in before if row[1] == "Taiwan")
-    assert taiwan_row[-1] == "false"
+    assert taiwan_row[-1] == "outside"
     store.update(
         "PREFIX ps: <https://w3id.org/pax-silica/ontology#> "
         "PREFIX org: <http://www.w3.org/ns/org#> "
@@ -49,4 +49,4 @@ def test_single_points_of_failure_follow_the_data(bundled_store: ox.Store) -> No
         "<https://w3id.org/pax-silica/id/state/TW> ; org:role ps:Signatory } }"
     )
     _, after = run_select(store, query)
-    assert next(row for row in after if row[1] == "Taiwan")[-1] == "true"
+    assert next(row for row in after if row[1] == "Taiwan")[-1] == "inside"
