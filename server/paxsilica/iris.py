@@ -8,6 +8,7 @@ CANONICAL_BASE = "https://w3id.org/pax-silica/"
 ONTOLOGY_IRI = CANONICAL_BASE + "ontology"
 ONTOLOGY_NS = ONTOLOGY_IRI + "#"
 ENTITY_BASE = CANONICAL_BASE + "id/"
+SHAPES_NS = CANONICAL_BASE + "shapes#"
 GRAPH_BASE = CANONICAL_BASE + "graph/"
 DATASET_IRI = CANONICAL_BASE + "dataset"
 
@@ -23,6 +24,7 @@ DOCUMENT_BASE = CANONICAL_BASE + "doc/"
 CONTEXT_IRI = CANONICAL_BASE + "context.jsonld"
 DUMPS_BASE = CANONICAL_BASE + "dumps/"
 VOID_IRI = CANONICAL_BASE + ".well-known/void"
+SHAPES_IRI = CANONICAL_BASE + "shapes"
 SPARQL_ENDPOINT_IRI = CANONICAL_BASE + "sparql"
 LICENSE_IRI = "https://creativecommons.org/licenses/by/4.0/"
 
@@ -43,12 +45,13 @@ KNOWN_VOCABULARIES = {
     "vann": "http://purl.org/vocab/vann/",
     "void": "http://rdfs.org/ns/void#",
     "dcat": "http://www.w3.org/ns/dcat#",
+    "spdx": "http://spdx.org/rdf/terms#",
     "sh": "http://www.w3.org/ns/shacl#",
     "wd": "http://www.wikidata.org/entity/",
     "wdt": "http://www.wikidata.org/prop/direct/",
 }
 
-PREFIXES = {"ps": ONTOLOGY_NS, "psid": ENTITY_BASE, **KNOWN_VOCABULARIES}
+PREFIXES = {"ps": ONTOLOGY_NS, "psid": ENTITY_BASE, "psh": SHAPES_NS, **KNOWN_VOCABULARIES}
 
 
 def entity_iri(kind: str, key: str) -> str:
