@@ -156,7 +156,9 @@ def test_store_directory_checks_base_and_manifest(tmp_path: Path) -> None:
     create_store_directory(
         target, rewriter=iris.BaseRewriter("http://127.0.0.1:9/"), progress=False
     )
-    with pytest.raises(StoreDirectoryError, match=re.escape("built for base IRI http://127.0.0.1:9/")):
+    with pytest.raises(
+        StoreDirectoryError, match=re.escape("built for base IRI http://127.0.0.1:9/")
+    ):
         open_store_directory(target)
     assert len(open_store_directory(target, iris.BaseRewriter("http://127.0.0.1:9/"))) > 0
     with pytest.raises(StoreDirectoryError, match="not a paxsilica store"):
