@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import parse_accept_header
 
 
 @dataclass(frozen=True)
@@ -58,6 +60,7 @@ N_TRIPLES = MediaType(
 N_QUADS = MediaType("nquads", "application/n-quads", "nq", "N-Quads", ox.RdfFormat.N_QUADS)
 TRIG = MediaType("trig", "application/trig", "trig", "TriG", ox.RdfFormat.TRIG)
 HTML = MediaType("html", "text/html", "html", "HTML", aliases=("application/xhtml+xml",))
+PLAIN_TEXT = MediaType("text", "text/plain", "txt", "Plain text")
 
 SPARQL_JSON = MediaType(
     "json",
@@ -86,6 +89,8 @@ DOCUMENT_TYPES: tuple[MediaType, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES, HT
 DATASET_TYPES: tuple[MediaType, ...] = (N_QUADS, TRIG)
 GRAPH_TYPES: tuple[MediaType, ...] = (TURTLE, N_TRIPLES, RDF_XML, JSON_LD)
 RESULTS_TYPES: tuple[MediaType, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
+# What an error message is offered as: plain text for machines, a page for browsers.
+ERROR_TYPES: tuple[MediaType, ...] = (PLAIN_TEXT, HTML)
 ALL_TYPES: tuple[MediaType, ...] = (
     *DOCUMENT_TYPES,
     N_QUADS,
@@ -98,6 +103,24 @@ def by_extension(extension: str, offered: Sequence[MediaType]) -> MediaType | No
     """Return the offered type whose file extension is given, or None."""
     for media_type in offered:
         if media_type.extension == extension:
+            return media_type
+    return None
+
+
+def by_name(name: str, offered: Sequence[MediaType]) -> MediaType | None:
+    """Return the offered type a ``format`` parameter names: by key, extension or media type.
+
+    A bare syntax name also picks the offered type of that syntax, as clients such as
+    SPARQLWrapper send it whatever the query: ``xml`` is SPARQL XML among results types and
+    RDF/XML among graph types, ``json`` SPARQL JSON or JSON-LD.
+    """
+    name = name.strip().lower()
+    for media_type in offered:
+        if name in (media_type.key, media_type.extension, media_type.mime, *media_type.aliases):
+            return media_type
+    for media_type in offered:
+        subtype = media_type.mime.split("/")[-1]
+        if name and (subtype == name or subtype.endswith("+" + name)):
             return media_type
     return None
 
@@ -138,6 +161,25 @@ def negotiate(
     if best is None:
         return None
     return next(media_type for mime, media_type in candidates if mime == best)
+
+
+def negotiate_header(
+    accept_header: str | None, offered: Sequence[MediaType], user_agent: str | None = None
+) -> MediaType | None:
+    """Like :func:`negotiate`, from the raw Accept header, remembering recent answers.
+
+    The same few Accept headers come again and again, and matching them is most of the cost
+    of answering a cached document, so answers are memoised (a bounded cache).
+    """
+    return _negotiate_memoised(accept_header or "", tuple(offered), _is_browser(user_agent))
+
+
+@functools.lru_cache(maxsize=2048)
+def _negotiate_memoised(
+    accept_header: str, offered: tuple[MediaType, ...], browser: bool
+) -> MediaType | None:
+    accept = parse_accept_header(accept_header, MIMEAccept) if accept_header else MIMEAccept()
+    return negotiate(accept, offered, "Mozilla/" if browser else None)
 
 
 def offered_list(offered: Sequence[MediaType]) -> str:

@@ -1,0 +1,466 @@
+"""Documents about entities: the RDF graph a dereferenced IRI is answered with.
+
+A document about an entity holds every triple with the entity as subject, the n-ary facts
+that point at it (memberships, supply links, claims) whole with their nested blank nodes, the
+triples that point at it, the labels of everything it mentions, and a few triples about the
+document itself (its primary topic, licence and dataset). Documents are built with SPARQL
+CONSTRUCT on the embedded store and cached, since the published data is read-only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+import rdflib
+from flask import current_app
+
+from paxsilica import iris, media
+from paxsilica.config import Settings
+
+DOCUMENTS_KEY = "paxsilica.documents"
+
+
+def vocabulary_term(prefix: str, local: str) -> ox.NamedNode:
+    """Return the IRI of a term of one of the known vocabularies, e.g. ``rdfs`` and ``label``."""
+    return ox.NamedNode(iris.KNOWN_VOCABULARIES[prefix] + local)
+
+
+RDF_TYPE = vocabulary_term("rdf", "type")
+RDFS_LABEL = vocabulary_term("rdfs", "label")
+RDFS_SUBCLASS_OF = vocabulary_term("rdfs", "subClassOf")
+OWL_OBJECT_PROPERTY = vocabulary_term("owl", "ObjectProperty")
+OWL_DATATYPE_PROPERTY = vocabulary_term("owl", "DatatypeProperty")
+FOAF_DOCUMENT = vocabulary_term("foaf", "Document")
+FOAF_PRIMARY_TOPIC = vocabulary_term("foaf", "primaryTopic")
+DCTERMS_LICENSE = vocabulary_term("dcterms", "license")
+VOID_IN_DATASET = vocabulary_term("void", "inDataset")
+
+# What names a thing for people, in the order a page prefers them.
+LABEL_PREDICATES: tuple[ox.NamedNode, ...] = (
+    RDFS_LABEL,
+    vocabulary_term("skos", "prefLabel"),
+    vocabulary_term("foaf", "name"),
+    vocabulary_term("dcterms", "title"),
+)
+# Besides its names, what a document says about each thing it mentions: a source's address.
+SUMMARY_PREDICATES: tuple[ox.NamedNode, ...] = (*LABEL_PREDICATES, vocabulary_term("schema", "url"))
+
+# Classes of n-ary facts: a document about an entity includes each such fact that points at
+# the entity as a whole, since the fact means nothing without its other members.
+NARY_CLASS_LOCALS = ("Membership", "SupplyLink", "Claim")
+
+# Bounds a document's size, so that a hub entity in a large --data file cannot exhaust memory.
+MAX_DOCUMENT_TRIPLES = 100_000
+# How many documents stay cached; an unknown IRI is never cached.
+CACHE_SIZE = 1024
+
+_DESCRIBE_QUERY = """
+CONSTRUCT {{ ?topic ?p ?o . ?s ?q ?topic . ?fact ?fp ?fo . }}
+WHERE {{
+  {{ ?topic ?p ?o }}
+  UNION {{ ?s ?q ?topic }}
+  UNION {{
+    ?fact ?link ?topic .
+    ?fact a/<{subclass}>* ?nary .
+    VALUES ?nary {{ {nary} }}
+    ?fact ?fp ?fo .
+  }}
+}}
+"""
+
+_SUMMARY_QUERY = """
+CONSTRUCT {{ ?thing ?p ?value }}
+WHERE {{
+  VALUES ?p {{ {predicates} }}
+  VALUES ?thing {{ {things} }}
+  ?thing ?p ?value .
+}}
+"""
+
+
+class DocumentTooLarge(Exception):
+    """A document would exceed the size bound; says which entity."""
+
+    def __init__(self, topic: str):
+        self.topic = topic
+        super().__init__(
+            f"the document about {topic} would hold more than {MAX_DOCUMENT_TRIPLES} triples"
+        )
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """One serialization of a document: its bytes and an entity tag derived from them."""
+
+    body: bytes
+    etag: str
+
+
+def rendering_of(body: bytes) -> Rendering:
+    """Return a rendering of the given bytes with a strong entity tag over their content."""
+    return Rendering(body, hashlib.sha256(body).hexdigest()[:32])
+
+
+@dataclass
+class Document:
+    """An RDF document: its IRI, its primary topic, its triples and its cached renderings."""
+
+    iri: str
+    topic: str
+    triples: tuple[ox.Triple, ...]
+    renderings: dict[str, Rendering] = field(default_factory=dict, repr=False)
+    # Prepared HTTP answers (body, headers, entity tag) by variant, kept by the server.
+    responses: dict[str, tuple] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def rendered(self, key: str, render: Callable[[], bytes]) -> Rendering:
+        """Return the rendering cached under a key, making it with ``render`` the first time."""
+        cached = self.renderings.get(key)
+        if cached is None:
+            cached = rendering_of(render())
+            with self._lock:
+                self.renderings.setdefault(key, cached)
+        return cached
+
+
+def triple_order(topic: str) -> Callable[[ox.Triple], tuple]:
+    """Return a sort key that puts the topic's triples first, then named, then blank subjects."""
+
+    # Stable order (topic first, then named nodes, then blank nodes) so that every worker
+    # serializes a document to the same bytes, and so the same entity tag.
+    def key(triple: ox.Triple) -> tuple:
+        subject = triple.subject
+        rank = 0 if subject.value == topic else (1 if isinstance(subject, ox.NamedNode) else 2)
+        return (rank, subject.value, triple.predicate.value, str(triple.object))
+
+    return key
+
+
+def _blank_closure(
+    store: ox.Store, triples: set[ox.Triple], graphs: Sequence[ox.NamedNode], topic: str
+) -> None:
+    """Add to ``triples`` the description of every blank node they mention, recursively."""
+    described = {t.subject for t in triples if isinstance(t.subject, ox.BlankNode)}
+    pending = [
+        term
+        for t in triples
+        for term in (t.subject, t.object)
+        if isinstance(term, ox.BlankNode) and term not in described
+    ]
+    while pending:
+        node = pending.pop()
+        if node in described:
+            continue
+        described.add(node)
+        for graph in graphs:
+            for quad in store.quads_for_pattern(node, None, None, graph):
+                triples.add(quad.triple)
+                if isinstance(quad.object, ox.BlankNode) and quad.object not in described:
+                    pending.append(quad.object)
+        if len(triples) > MAX_DOCUMENT_TRIPLES:
+            raise DocumentTooLarge(topic)
+
+
+def _summaries(
+    store: ox.Store, things: Iterable[ox.NamedNode], graphs: Sequence[ox.NamedNode]
+) -> set[ox.Triple]:
+    """Return the labels (and addresses) of the given named nodes."""
+    things = sorted(set(things), key=lambda node: node.value)
+    found: set[ox.Triple] = set()
+    # Chunked so that a hub's document does not make one enormous VALUES clause.
+    for start in range(0, len(things), 500):
+        chunk = things[start : start + 500]
+        query = _SUMMARY_QUERY.format(
+            predicates=" ".join(str(p) for p in SUMMARY_PREDICATES),
+            things=" ".join(str(t) for t in chunk),
+        )
+        found.update(store.query(query, default_graph=list(graphs)))
+    return found
+
+
+def describe(
+    store: ox.Store,
+    topic: str,
+    graphs: Sequence[ox.NamedNode],
+    *,
+    nary_classes: Sequence[ox.NamedNode],
+    document_iri: str | None = None,
+    dataset_iri: str | None = None,
+    license_iri: str | None = None,
+) -> list[ox.Triple]:
+    """Return the triples of the document about ``topic``; empty when nothing mentions it.
+
+    ``graphs`` are the named graphs the document draws on (their union is the query's
+    default graph). The document's own metadata is added when ``document_iri`` is given.
+    """
+    node = ox.NamedNode(topic)
+    query = _DESCRIBE_QUERY.format(
+        subclass=RDFS_SUBCLASS_OF.value, nary=" ".join(str(c) for c in nary_classes)
+    )
+    triples: set[ox.Triple] = set()
+    for triple in store.query(
+        query, default_graph=list(graphs), substitutions={ox.Variable("topic"): node}
+    ):
+        triples.add(triple)
+        if len(triples) > MAX_DOCUMENT_TRIPLES:
+            raise DocumentTooLarge(topic)
+    if not triples:
+        return []
+    _blank_closure(store, triples, graphs, topic)
+    mentioned = {
+        term
+        for t in triples
+        for term in (t.subject, t.object)
+        if isinstance(term, ox.NamedNode) and term != node
+    }
+    triples |= _summaries(store, mentioned, graphs)
+    if len(triples) > MAX_DOCUMENT_TRIPLES:
+        raise DocumentTooLarge(topic)
+    if document_iri is not None:
+        document = ox.NamedNode(document_iri)
+        triples.add(ox.Triple(document, RDF_TYPE, FOAF_DOCUMENT))
+        triples.add(ox.Triple(document, FOAF_PRIMARY_TOPIC, node))
+        if license_iri:
+            triples.add(ox.Triple(document, DCTERMS_LICENSE, ox.NamedNode(license_iri)))
+        if dataset_iri:
+            triples.add(ox.Triple(document, VOID_IN_DATASET, ox.NamedNode(dataset_iri)))
+    return sorted(triples, key=triple_order(topic))
+
+
+def graph_triples(store: ox.Store, graph: ox.NamedNode, topic: str = "") -> list[ox.Triple]:
+    """Return the triples of one named graph in a stable order."""
+    return sorted(
+        (quad.triple for quad in store.quads_for_pattern(None, None, None, graph)),
+        key=triple_order(topic),
+    )
+
+
+# --- serialization ---------------------------------------------------------------------------
+
+
+def _to_rdflib(term):
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return rdflib.BNode(term.value)
+    if term.language:
+        return rdflib.Literal(term.value, lang=term.language)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def to_rdflib(triples: Iterable[ox.Triple]) -> rdflib.Graph:
+    """Return an rdflib graph holding the given pyoxigraph triples."""
+    graph = rdflib.Graph(bind_namespaces="none")
+    for t in triples:
+        graph.add((_to_rdflib(t.subject), _to_rdflib(t.predicate), _to_rdflib(t.object)))
+    return graph
+
+
+def entity_prefixes(triples: Iterable[ox.Triple], public_base: str) -> dict[str, str]:
+    """Return one prefix per kind of entity the triples mention, e.g. ``state:`` for /id/state/."""
+    entities = public_base + iris.ENTITY_BASE[len(iris.CANONICAL_BASE) :]
+    kinds: set[str] = set()
+    for t in triples:
+        for term in (t.subject, t.object):
+            if isinstance(term, ox.NamedNode) and term.value.startswith(entities):
+                kind, slash, _ = term.value[len(entities) :].partition("/")
+                if slash and kind[:1].isalpha() and kind.replace("-", "").isalnum():
+                    kinds.add(kind)
+    return {kind: f"{entities}{kind}/" for kind in sorted(kinds) if kind not in iris.PREFIXES}
+
+
+def used_prefixes(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> dict[str, str]:
+    """Return the prefixes whose namespace some IRI of the triples starts with."""
+    iri_values = set()
+    for t in triples:
+        for term in (t.subject, t.predicate, t.object):
+            if isinstance(term, ox.NamedNode):
+                iri_values.add(term.value)
+            elif isinstance(term, ox.Literal) and not term.language:
+                iri_values.add(term.datatype.value)
+    namespaces = {ns for ns in prefixes.values() if any(v.startswith(ns) for v in iri_values)}
+    return {name: ns for name, ns in prefixes.items() if ns in namespaces}
+
+
+def serialize(
+    triples: Sequence[ox.Triple],
+    media_type: media.MediaType,
+    prefixes: dict[str, str],
+    context: dict | None = None,
+) -> bytes:
+    """Serialize triples in a graph format: pyoxigraph's writers, rdflib for compacted JSON-LD.
+
+    JSON-LD is compacted with ``context`` (the context the server publishes), passed as an
+    object so that nothing is ever fetched.
+    """
+    if media_type is media.JSON_LD:
+        graph = to_rdflib(triples)
+        text = graph.serialize(format="json-ld", context=context or {}, auto_compact=True)
+        return text.encode("utf-8")
+    if media_type.rdf_format is None:
+        raise ValueError(f"{media_type.label} is not an RDF format")
+    return ox.serialize(triples, format=media_type.rdf_format, prefixes=prefixes)
+
+
+def jsonld_context(store: ox.Store, ontology_graph: ox.NamedNode, prefixes: dict[str, str]) -> dict:
+    """Return the JSON-LD context: the prefixes, and one short term per ontology property.
+
+    Object properties coerce their values to IRIs, so compacted documents read
+    ``"supplier": "…/id/state/CN"``.
+    """
+    context: dict = dict(sorted(prefixes.items()))
+    ontology_ns = prefixes["ps"]
+    for kind, coerce in ((OWL_OBJECT_PROPERTY, True), (OWL_DATATYPE_PROPERTY, False)):
+        properties = sorted(
+            quad.subject.value
+            for quad in store.quads_for_pattern(None, RDF_TYPE, kind, ontology_graph)
+            if isinstance(quad.subject, ox.NamedNode) and quad.subject.value.startswith(ontology_ns)
+        )
+        for iri in properties:
+            local = iri[len(ontology_ns) :]
+            if local in context or not local.isidentifier():
+                continue
+            context[local] = {"@id": f"ps:{local}", "@type": "@id"} if coerce else f"ps:{local}"
+    return context
+
+
+# --- the documents one application publishes ---------------------------------------------------
+
+
+class Documents:
+    """The documents one application publishes, built on demand and cached."""
+
+    def __init__(self, store: ox.Store, settings: Settings):
+        self.store = store
+        self.settings = settings
+        rewriter = settings.rewriter
+        self.public_base = settings.base_iri
+        self.ontology_iri = rewriter.to_public(iris.ONTOLOGY_IRI)
+        self.dataset_iri = rewriter.to_public(iris.DATASET_IRI)
+        self.ontology_graph = ox.NamedNode(rewriter.to_public(iris.GRAPH_ONTOLOGY))
+        self.shapes_graph = ox.NamedNode(rewriter.to_public(iris.GRAPH_SHAPES))
+        self.prefixes = {name: rewriter.to_public(ns) for name, ns in iris.PREFIXES.items()}
+        ontology_ns = self.prefixes["ps"]
+        self.nary_classes = (
+            *(ox.NamedNode(ontology_ns + local) for local in NARY_CLASS_LOCALS),
+            vocabulary_term("org", "Membership"),
+        )
+        # Every graph but the shapes: the shapes describe the data, they are not part of it.
+        self.graphs = sorted(
+            (g for g in store.named_graphs() if g != self.shapes_graph), key=lambda g: g.value
+        )
+        self._cache: OrderedDict[str, Document] = OrderedDict()
+        self._lock = threading.Lock()
+        self._context: dict | None = None
+        self._context_rendering: Rendering | None = None
+        self._license: str | None = None
+
+    # -- facts the documents need ------------------------------------------------------------
+
+    @property
+    def context(self) -> dict:
+        """The JSON-LD context the server publishes and compacts with."""
+        if self._context is None:
+            self._context = jsonld_context(self.store, self.ontology_graph, self.prefixes)
+        return self._context
+
+    def context_document(self) -> Rendering:
+        """The published context as a JSON-LD context document."""
+        if self._context_rendering is None:
+            body = json.dumps({"@context": self.context}, indent=2, ensure_ascii=False)
+            self._context_rendering = rendering_of(body.encode())
+        return self._context_rendering
+
+    @property
+    def license_iri(self) -> str:
+        """The dataset's licence: as the data states it, else the ontology's, else CC BY 4.0."""
+        if self._license is None:
+            self._license = iris.LICENSE_IRI
+            for subject in (self.dataset_iri, self.ontology_iri):
+                found = next(
+                    self.store.quads_for_pattern(ox.NamedNode(subject), DCTERMS_LICENSE, None),
+                    None,
+                )
+                if found is not None and isinstance(found.object, ox.NamedNode):
+                    self._license = found.object.value
+                    break
+        return self._license
+
+    # -- documents -----------------------------------------------------------------------------
+
+    def _cached(self, key: str, build: Callable[[], Document | None]) -> Document | None:
+        with self._lock:
+            document = self._cache.get(key)
+            if document is not None:
+                self._cache.move_to_end(key)
+                return document
+        document = build()
+        if document is None:
+            return None
+        with self._lock:
+            document = self._cache.setdefault(key, document)
+            while len(self._cache) > CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return document
+
+    def entity(self, entity_iri: str) -> Document | None:
+        """Return the document about an entity under /id/, or None when nothing mentions it."""
+        document_iri = iris.document_for_entity(entity_iri, self.public_base)
+        if document_iri is None:
+            return None
+
+        def build() -> Document | None:
+            triples = describe(
+                self.store,
+                entity_iri,
+                self.graphs,
+                nary_classes=self.nary_classes,
+                document_iri=document_iri,
+                dataset_iri=self.dataset_iri,
+                license_iri=self.license_iri,
+            )
+            return Document(document_iri, entity_iri, tuple(triples)) if triples else None
+
+        return self._cached("entity " + entity_iri, build)
+
+    def graph(self, graph_iri: str, topic: str | None = None) -> Document | None:
+        """Return a whole named graph as a document (the ontology is one), or None if absent."""
+        node = ox.NamedNode(graph_iri)
+        if node not in set(self.store.named_graphs()):
+            return None
+        topic = topic or graph_iri
+
+        def build() -> Document:
+            return Document(topic, topic, tuple(graph_triples(self.store, node, topic)))
+
+        return self._cached("graph " + graph_iri, build)
+
+    def ontology(self) -> Document | None:
+        """Return the ontology document (the ontology graph, whose topic is the ontology IRI)."""
+        return self.graph(self.ontology_graph.value, self.ontology_iri)
+
+    def render(self, document: Document, media_type: media.MediaType) -> Rendering:
+        """Return a document serialized in an RDF format, cached."""
+
+        def render() -> bytes:
+            prefixes = {**self.prefixes, **entity_prefixes(document.triples, self.public_base)}
+            prefixes = used_prefixes(document.triples, prefixes)
+            return serialize(document.triples, media_type, prefixes, self.context)
+
+        return document.rendered(media_type.key, render)
+
+
+def documents() -> Documents:
+    """Return the documents published by the current application."""
+    return current_app.extensions[DOCUMENTS_KEY]
+
+
+def install(app, store: ox.Store, settings: Settings) -> Documents:
+    """Attach a Documents to an application (once) and return it."""
+    return app.extensions.setdefault(DOCUMENTS_KEY, Documents(store, settings))

@@ -1,0 +1,112 @@
+"""A real browser crawls the site: headless Chromium over the real gunicorn server.
+
+Chromium loads the home page and follows every internal link: each must answer without a
+4xx or 5xx, and no page may log a console error. HTML pages are opened in the browser; other
+resources (the RDF formats, the dumps) are fetched from the page with the browser's fetch().
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urldefrag
+
+import pytest
+
+from conftest import require_tool
+from publication_support import FIXTURE, live_server
+
+# A bound on the crawl, far above the bundled data's size, so that it always ends.
+MAX_URLS = 20_000
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+# Asks for many URLs at once from inside the page, as the page itself could: each answer's
+# status, type and final address after redirects.
+CLASSIFY_SCRIPT = """
+const done = arguments[arguments.length - 1];
+Promise.all(arguments[0].map(url =>
+  fetch(url, {redirect: "follow"})
+    .then(r => [url, r.status, r.headers.get("content-type") || "", r.url])
+    .catch(e => [url, 0, String(e), url])
+)).then(done);
+"""
+LINKS_SCRIPT = "return Array.from(document.querySelectorAll('a[href]'), a => a.href);"
+STATUS_OF_PAGE = "return performance.getEntriesByType('navigation')[0].responseStatus;"
+BATCH = 32
+
+
+@pytest.fixture
+def browser(tmp_path: Path):
+    chromium = require_tool("chromium", "the HTML pages are tested in a real browser")
+    chromedriver = require_tool("chromedriver", "selenium drives chromium through it")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def console_errors(driver) -> list[str]:
+    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
+
+
+@pytest.mark.browser
+def test_browser_crawls_every_internal_link_without_errors(browser) -> None:
+    with live_server(extra_args=["--data", str(FIXTURE)]) as base:
+        browser.get(base)
+        assert "Pax Silica" in browser.title
+        pending = [base]
+        seen = {base}
+        opened: set[str] = set()
+        failures: list[str] = []
+        while pending:
+            batch, pending = pending[:BATCH], pending[BATCH:]
+            for url, status, content_type, final in browser.execute_async_script(
+                CLASSIFY_SCRIPT, batch
+            ):
+                if status == 0 or status >= 400:
+                    failures.append(f"{url}: {status} {content_type}")
+                    continue
+                # A page reached by several links (an entity IRI 303s to its document) is
+                # opened once.
+                if not content_type.startswith("text/html") or final in opened:
+                    continue
+                opened.add(final)
+                console_errors(browser)  # drop what the checks above may have logged
+                browser.get(url)
+                status = browser.execute_script(STATUS_OF_PAGE)
+                if status >= 400:
+                    failures.append(f"{url}: {status} in the browser")
+                failures += [f"{url}: console: {message}" for message in console_errors(browser)]
+                for link in browser.execute_script(LINKS_SCRIPT):
+                    target = urldefrag(link).url
+                    if target.startswith(base) and target not in seen:
+                        seen.add(target)
+                        pending.append(target)
+                assert len(seen) < MAX_URLS, "the crawl does not end"
+        assert not failures, "\n".join(failures[:50])
+        # The crawl reached the entities, their facts, the ontology and the dumps.
+        for path in ("id/state/XT", "id/membership/XT-2026-01-01", "ontology", "sparql"):
+            assert base + path in seen
+        assert any(url.startswith(base + "dumps/pax-silica.") for url in seen)
+        assert len(opened) > 100

@@ -1,0 +1,103 @@
+"""The production server: gunicorn configuration, a real server on 127.0.0.1, startup failures."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+import rdflib
+
+from paxsilica import cli, serving
+from paxsilica.config import SettingsError, load_settings
+from publication_support import FIXTURE, free_port, live_server, parse
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def fetch(url: str, accept: str | None = None, follow: bool = True):
+    """GET a URL; return (status, headers, body) without raising on 3xx/4xx."""
+    request = urllib.request.Request(url, headers={"Accept": accept} if accept else {})
+    opener = urllib.request.build_opener() if follow else urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(request, timeout=10) as response:
+            return response.status, response.headers, response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, error.headers, error.read()
+
+
+def test_gunicorn_options_follow_the_settings() -> None:
+    settings = load_settings({}, host="127.0.0.1", port=8123, workers=3)
+    options = serving.gunicorn_options(settings)
+    assert options["bind"] == ["127.0.0.1:8123"]
+    assert options["workers"] == 3
+    assert options["preload_app"] is True
+    assert serving.bind_address(load_settings({}, host="::1", port=80)) == "[::1]:80"
+
+
+def test_store_directory_and_data_files_do_not_mix(tmp_path: Path) -> None:
+    settings = load_settings({}, store_path=str(tmp_path), data_files=[str(FIXTURE)])
+    with pytest.raises(SettingsError, match="paxsilica load"):
+        serving.build_application(settings)
+
+
+def test_real_server_dereferences_its_own_iris() -> None:
+    # The port comes from the environment, the base from the command line: both count.
+    port = free_port()
+    with live_server(
+        extra_args=["--data", str(FIXTURE)], env={"PAXSILICA_PORT": str(port)}
+    ) as base:
+        assert base == f"http://127.0.0.1:{port}/"
+        status, headers, _ = fetch(base + "id/state/XT", follow=False)
+        assert status == 303
+        assert headers["Location"].endswith("/doc/state/XT")
+        status, headers, body = fetch(base + "id/state/XT", accept="text/turtle")
+        assert status == 200
+        assert headers["Server"].startswith("gunicorn")
+        graph = parse(body, headers["Content-Type"])
+        topic = rdflib.URIRef(base + "id/state/XT")
+        assert graph.value(topic, rdflib.RDFS.label, any=True) is not None
+        # Every IRI the document mentions under the base dereferences on this server.
+        local = {
+            term
+            for triple in graph
+            for term in (triple[0], triple[2])
+            if isinstance(term, rdflib.URIRef) and str(term).startswith(base)
+        }
+        assert len(local) > 5
+        for term in sorted(local):
+            status, _, _ = fetch(str(term).split("#")[0], accept="text/turtle")
+            assert status == 200, term
+        status, _, body = fetch(base + "nowhere", accept="text/turtle")
+        assert status == 404 and b"Traceback" not in body
+
+
+def test_bad_data_file_stops_startup(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.ttl"
+    bad.write_text("@prefix ex: <http://example.org/> .\n\nex:a ex:p [ .\n")
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "paxsilica", "serve", "--port", str(port), "--data", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"{bad}:3" in result.stderr
+    with socket.socket() as sock, pytest.raises(OSError):
+        sock.settimeout(1)
+        sock.connect(("127.0.0.1", port))
+
+
+def test_serve_reports_bad_settings(capsys: pytest.CaptureFixture) -> None:
+    assert cli.main(["serve", "--base-iri", "ftp://example.org/"]) == 2
+    assert "base_iri" in capsys.readouterr().err
