@@ -160,7 +160,7 @@ def test_remote_store_answers_the_competency_questions(
     virtuoso: VirtuosoServer, question: Path
 ) -> None:
     """The competency questions get the same answers from Virtuoso as from pyoxigraph."""
-    remote = RemoteStore(virtuoso.sparql_url)
+    remote = RemoteStore(virtuoso.sparql_url, graph_base=iris.GRAPH_BASE)
     variables, rows = run_select(remote, question.read_text(encoding="utf-8"))
     assert (variables, rows) == read_expected(question.with_suffix(".csv"))
 
@@ -173,7 +173,11 @@ def test_remote_store_reads_like_a_store(virtuoso: VirtuosoServer, bundled_store
         bundled_store.quads_for_pattern(japan, None, None, instances)
     )
     assert {iris.GRAPH_INSTANCES, iris.GRAPH_ONTOLOGY} <= {g.value for g in remote.named_graphs()}
-    only_instances = RemoteStore(virtuoso.sparql_url, graph=iris.GRAPH_INSTANCES)
+    # Virtuoso's own system graphs stay out of the published dataset.
+    ours = RemoteStore(virtuoso.sparql_url, graph_base=iris.GRAPH_BASE)
+    assert {g.value for g in ours.named_graphs()} == {g.value for g in bundled_store.named_graphs()}
+    assert len(ours) == len(bundled_store)
+    only_instances = RemoteStore(virtuoso.sparql_url, graphs=[iris.GRAPH_INSTANCES])
     assert len(only_instances) == sum(
         1 for _ in bundled_store.quads_for_pattern(None, None, None, instances)
     )
@@ -200,3 +204,18 @@ def test_remote_errors_are_clear(virtuoso: VirtuosoServer) -> None:
     unreachable = RemoteStore(f"http://127.0.0.1:{free_port()}/sparql", timeout=5)
     with pytest.raises(RemoteEndpointError, match=r"127\.0\.0\.1"):
         list(unreachable.named_graphs())
+
+
+def test_serving_over_a_remote_store(virtuoso: VirtuosoServer) -> None:
+    from paxsilica.config import SettingsError, load_settings
+    from paxsilica.serving import build_application
+
+    app = build_application(load_settings({}, endpoint=virtuoso.sparql_url))
+    response = app.test_client().get("/doc/state/IN.nt")
+    assert response.status_code == 200
+    assert b"Inde" in response.data
+    with pytest.raises(SettingsError, match="push files into it"):
+        build_application(load_settings({}, endpoint=virtuoso.sparql_url, data_files=["x.ttl"]))
+    elsewhere = load_settings({}, endpoint=virtuoso.sparql_url, base_iri="http://127.0.0.1:9/")
+    with pytest.raises(SettingsError, match=r"holds no graph under http://127\.0\.0\.1:9/graph/"):
+        build_application(elsewhere)

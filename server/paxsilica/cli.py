@@ -77,15 +77,30 @@ def _settings(args: argparse.Namespace, **extra):
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from paxsilica import serving, store
+    from paxsilica import remote, serving, store
     from paxsilica.config import SettingsError
 
     try:
         settings = _settings(
-            args, host=args.host, port=args.port, workers=args.workers, store_path=args.store
+            args,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            store_path=args.store,
+            endpoint=args.endpoint,
+            endpoint_graph=args.endpoint_graph,
+            endpoint_user=args.endpoint_user,
+            query_timeout=args.query_timeout,
+            max_rows=args.max_rows,
+            service_allow=tuple(args.service_allow) if args.service_allow else None,
         )
         serving.serve(settings)
-    except (store.DataLoadError, store.StoreDirectoryError, SettingsError) as error:
+    except (
+        store.DataLoadError,
+        store.StoreDirectoryError,
+        remote.RemoteEndpointError,
+        SettingsError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return EXIT_OK
@@ -181,6 +196,38 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, metavar="N", help="worker processes (2)")
     serve.add_argument(
         "--store", metavar="DIR", help="serve a store built by 'paxsilica load' instead"
+    )
+    serve.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="serve a remote SPARQL 1.1 server's data (pushed with 'paxsilica load --endpoint')",
+    )
+    serve.add_argument(
+        "--endpoint-graph", metavar="IRI", help="with --endpoint: serve only this graph"
+    )
+    serve.add_argument(
+        "--endpoint-user",
+        metavar="NAME",
+        help="with --endpoint: user for HTTP digest auth (password: PAXSILICA_ENDPOINT_PASSWORD)",
+    )
+    serve.add_argument(
+        "--query-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a SPARQL query after this long and answer 503 (30)",
+    )
+    serve.add_argument(
+        "--max-rows",
+        type=int,
+        metavar="N",
+        help="cut SPARQL results after N rows or triples (100000)",
+    )
+    serve.add_argument(
+        "--service-allow",
+        action="append",
+        metavar="PREFIX",
+        help="let SPARQL SERVICE call endpoints under this IRI prefix (repeatable; "
+        "federation is off without it)",
     )
     _add_data_options(serve)
     serve.set_defaults(handler=_serve)

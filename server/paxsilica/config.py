@@ -28,11 +28,14 @@ class Settings:
     store_path: str | None = None
     endpoint: str | None = None
     endpoint_graph: str | None = None
+    endpoint_user: str | None = None
     query_timeout: float = 30.0
     max_rows: int = 100_000
     max_body_bytes: int = 1024 * 1024
     max_query_string_bytes: int = 16 * 1024
     service_allow: tuple[str, ...] = ()
+    # Queries one server process runs at once (each in its own killable worker process).
+    query_workers: int = 4
 
     @property
     def rewriter(self) -> iris.BaseRewriter:
@@ -62,7 +65,14 @@ def _check(settings: Settings) -> Settings:
     base = settings.base_iri
     if not (base.startswith("http://") or base.startswith("https://")) or not base.endswith("/"):
         raise SettingsError(f"setting base_iri: {base!r} must be an http(s) URL ending with '/'")
-    for name in ("port", "workers", "max_rows", "max_body_bytes", "max_query_string_bytes"):
+    for name in (
+        "port",
+        "workers",
+        "max_rows",
+        "max_body_bytes",
+        "max_query_string_bytes",
+        "query_workers",
+    ):
         if getattr(settings, name) <= 0:
             raise SettingsError(f"setting {name}: must be a positive number")
     if settings.query_timeout <= 0:

@@ -67,7 +67,7 @@ WHERE {{
   UNION {{ ?s ?q ?topic }}
   UNION {{
     ?fact ?link ?topic .
-    ?fact a/<{subclass}>* ?nary .
+    ?fact a ?nary .
     VALUES ?nary {{ {nary} }}
     ?fact ?fp ?fo .
   }}
@@ -184,6 +184,26 @@ def _summaries(
     return found
 
 
+def subclass_closure(store: ox.Store, classes: Iterable[ox.NamedNode]) -> tuple[ox.NamedNode, ...]:
+    """Return the classes with all their subclasses, sorted.
+
+    Computed once here rather than with a property path in every document query: remote
+    servers differ in how they evaluate ``rdfs:subClassOf*`` (Virtuoso 7 answers nothing).
+    """
+    subclasses: dict[ox.NamedNode, set[ox.NamedNode]] = {}
+    for quad in store.quads_for_pattern(None, RDFS_SUBCLASS_OF, None):
+        if isinstance(quad.subject, ox.NamedNode):
+            subclasses.setdefault(quad.object, set()).add(quad.subject)
+    found = set(classes)
+    frontier = list(found)
+    while frontier:
+        for sub in subclasses.get(frontier.pop(), ()):
+            if sub not in found:
+                found.add(sub)
+                frontier.append(sub)
+    return tuple(sorted(found, key=lambda node: node.value))
+
+
 def describe(
     store: ox.Store,
     topic: str,
@@ -200,9 +220,7 @@ def describe(
     default graph). The document's own metadata is added when ``document_iri`` is given.
     """
     node = ox.NamedNode(topic)
-    query = _DESCRIBE_QUERY.format(
-        subclass=RDFS_SUBCLASS_OF.value, nary=" ".join(str(c) for c in nary_classes)
-    )
+    query = _DESCRIBE_QUERY.format(nary=" ".join(str(c) for c in nary_classes))
     triples: set[ox.Triple] = set()
     for triple in store.query(
         query, default_graph=list(graphs), substitutions={ox.Variable("topic"): node}
@@ -347,9 +365,12 @@ class Documents:
         self.shapes_graph = ox.NamedNode(rewriter.to_public(iris.GRAPH_SHAPES))
         self.prefixes = {name: rewriter.to_public(ns) for name, ns in iris.PREFIXES.items()}
         ontology_ns = self.prefixes["ps"]
-        self.nary_classes = (
-            *(ox.NamedNode(ontology_ns + local) for local in NARY_CLASS_LOCALS),
-            vocabulary_term("org", "Membership"),
+        self.nary_classes = subclass_closure(
+            store,
+            (
+                *(ox.NamedNode(ontology_ns + local) for local in NARY_CLASS_LOCALS),
+                vocabulary_term("org", "Membership"),
+            ),
         )
         # Every graph but the shapes: the shapes describe the data, they are not part of it.
         self.graphs = sorted(

@@ -194,6 +194,18 @@ def _restore_blank_nodes(term):
     return term
 
 
+def _sparql_term(term) -> str:
+    """Write a term for a query; a blank node as the server-side name Virtuoso gives it.
+
+    A blank node label in a query is a variable, so ``_:b1`` would match anything. Virtuoso
+    names its blank nodes ``nodeID://...`` IRIs; on a server that does not, such an IRI
+    matches nothing, which leaves a description short rather than wrong.
+    """
+    if isinstance(term, ox.BlankNode):
+        return f"<{VIRTUOSO_BLANK_PREFIX}{term.value}>"
+    return str(term)
+
+
 class RemoteTriples:
     """The triples a CONSTRUCT or DESCRIBE answered, iterable and serialisable like pyoxigraph's."""
 
@@ -215,33 +227,60 @@ class RemoteStore:
     """A SPARQL 1.1 server read through SPARQLWrapper, answering like a read-only pyoxigraph Store.
 
     It implements the part of pyoxigraph's Store interface the server uses (``query``,
-    ``quads_for_pattern``, ``named_graphs``, ``len``), so that documents, pages, dumps and the
-    SPARQL endpoint run unchanged over either store. Results come back as pyoxigraph objects.
+    ``quads_for_pattern``, ``named_graphs``, iteration and ``len``), so that documents, pages,
+    dumps and the SPARQL endpoint run unchanged over either store. Results come back as
+    pyoxigraph objects.
+
+    The published dataset is a set of the server's graphs: the ones given, or else those whose
+    names start with ``graph_base`` (the graphs ``paxsilica load --endpoint`` writes), so that
+    a server's own system graphs stay out of it. Every query is sent with that dataset
+    (default-graph-uri and named-graph-uri), the default graph being the union of its graphs.
     """
 
     def __init__(
         self,
         url: str,
-        graph: str | None = None,
+        graphs: Iterable[str] | None = None,
+        graph_base: str | None = None,
         timeout: float = 30.0,
         user: str | None = None,
         password: str | None = None,
     ):
         self.url = url
-        self.graph = graph
         self.timeout = timeout
         self.user = user
         self.password = password
+        self._graph_base = graph_base
+        self._graphs = tuple(graphs) if graphs is not None else None
 
-    def _client(self, query: str, graphs: Iterable[str] = ()) -> SPARQLWrapper:
+    @property
+    def graphs(self) -> tuple[str, ...]:
+        """The names of the graphs this store publishes."""
+        if self._graphs is None:
+            rows = self._select(
+                "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g", dataset=False
+            )
+            base = self._graph_base or ""
+            self._graphs = tuple(
+                row["g"].value
+                for row in rows
+                if isinstance(row["g"], ox.NamedNode) and row["g"].value.startswith(base)
+            )
+        return self._graphs
+
+    def _client(
+        self, query: str, default_graphs: Iterable[str], named_graphs: Iterable[str]
+    ) -> SPARQLWrapper:
         client = SPARQLWrapper(self.url)
         client.setMethod(POST)
         client.setTimeout(max(1, round(self.timeout)))
         if self.user is not None:
             client.setHTTPAuth(DIGEST)
             client.setCredentials(self.user, self.password or "")
-        for graph in graphs:
+        for graph in default_graphs:
             client.addDefaultGraph(graph)
+        for graph in named_graphs:
+            client.addNamedGraph(graph)
         client.setQuery(query)
         return client
 
@@ -259,24 +298,26 @@ class RemoteStore:
         except OSError as error:  # URLError, timeouts and socket errors
             raise RemoteEndpointError(f"{self.url}: {error}") from None
 
+    def _select(self, query: str, dataset: bool = True):
+        return self.query(query) if dataset else self._run(query, (), ())
+
     def query(
         self,
         query: str,
         *,
-        use_default_graph_as_union: bool = False,
+        use_default_graph_as_union: bool = True,
         default_graph=None,
         named_graphs=None,
         substitutions=None,
         base_iri: str | None = None,
         prefixes: dict[str, str] | None = None,
     ):
-        """Run a query on the server; answer as pyoxigraph's Store.query would.
+        """Run a query over the published graphs; answer as pyoxigraph's Store.query would.
 
-        The remote default graph is the server's (Virtuoso's is the union of its graphs), or
-        the configured graph; ``default_graph`` names graphs through the protocol's
-        default-graph-uri; ``substitutions`` become a VALUES block opening the WHERE clause.
+        The default graph is the union of the published graphs, or the graphs named by
+        ``default_graph``; ``substitutions`` become a VALUES block opening the WHERE clause.
         """
-        del use_default_graph_as_union, named_graphs  # the server's own dataset applies
+        del use_default_graph_as_union  # the default graph is always a union of graphs here
         text = query
         if prefixes:
             text = "".join(f"PREFIX {p}: <{ns}>\n" for p, ns in prefixes.items()) + text
@@ -284,8 +325,12 @@ class RemoteStore:
             text = f"BASE <{base_iri}>\n" + text
         if substitutions:
             text = _bind_variables(text, substitutions)
-        graphs = self._graphs(default_graph)
-        client = self._client(text, graphs)
+        return self._run(
+            text, _names(default_graph, self.graphs), _names(named_graphs, self.graphs)
+        )
+
+    def _run(self, text: str, default_graphs: Iterable[str], named: Iterable[str]):
+        client = self._client(text, default_graphs, named)
         if client.queryType in ("CONSTRUCT", "DESCRIBE"):
             body = self._send(client, "application/n-triples, text/plain;q=0.5")
             triples = [
@@ -300,64 +345,77 @@ class RemoteStore:
         body = self._send(client, "application/sparql-results+json")
         return ox.parse_query_results(_restore_json_blank_nodes(body), ox.QueryResultsFormat.JSON)
 
-    def _graphs(self, default_graph) -> list[str]:
-        if default_graph is None:
-            return [self.graph] if self.graph else []
-        nodes = default_graph if isinstance(default_graph, list) else [default_graph]
-        return [node.value for node in nodes if isinstance(node, ox.NamedNode)]
-
     def named_graphs(self) -> Iterator[ox.NamedNode]:
-        """Yield the server's named graphs (only the configured one, when there is one)."""
-        if self.graph:
-            yield ox.NamedNode(self.graph)
-            return
-        for row in self.query("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"):
-            yield row["g"]
+        """Yield the published graphs."""
+        return (ox.NamedNode(graph) for graph in self.graphs)
 
     def quads_for_pattern(self, subject, predicate, obj, graph_name=None) -> Iterator[ox.Quad]:
         """Yield the quads that match a pattern, as pyoxigraph's Store.quads_for_pattern does."""
         bound = {"s": subject, "p": predicate, "o": obj}
-        terms = {name: f"?{name}" if term is None else str(term) for name, term in bound.items()}
-        pattern = f"{terms['s']} {terms['p']} {terms['o']}"
-        graph = graph_name.value if isinstance(graph_name, ox.NamedNode) else self.graph
-        if graph is not None:
-            where = f"GRAPH <{graph}> {{ {pattern} }}"
+        terms = {
+            name: f"?{name}" if term is None else _sparql_term(term) for name, term in bound.items()
+        }
+        if isinstance(graph_name, ox.NamedNode):
+            graph_term = str(graph_name)
+        elif self.graphs:
+            graph_term = "?g"
         else:
-            where = f"GRAPH ?g {{ {pattern} }}"
-        variables = " ".join(f"?{name}" for name, term in bound.items() if term is None)
-        select = f"SELECT {variables} {'?g' if graph is None else ''} WHERE {{ {where} }}"
-        if not variables and graph is not None:
-            select = f"SELECT * WHERE {{ {where} }}"
-        for row in self.query(select):
+            return
+        query = (
+            f"SELECT * WHERE {{ GRAPH {graph_term} {{ {terms['s']} {terms['p']} {terms['o']} }} }}"
+        )
+        for row in self.query(query):
             yield ox.Quad(
                 subject if subject is not None else row["s"],
                 predicate if predicate is not None else row["p"],
                 obj if obj is not None else row["o"],
-                ox.NamedNode(graph) if graph is not None else row["g"],
+                graph_name if isinstance(graph_name, ox.NamedNode) else row["g"],
             )
 
+    def __iter__(self) -> Iterator[ox.Quad]:
+        return self.quads_for_pattern(None, None, None)
+
     def __len__(self) -> int:
-        scope = f"GRAPH <{self.graph}>" if self.graph else "GRAPH ?g"
-        rows = list(self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {scope} {{ ?s ?p ?o }} }}"))
+        rows = list(self.query("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"))
         return int(rows[0]["n"].value)
 
 
-_WHERE_OPENING = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+def _names(graphs, published: tuple[str, ...]) -> tuple[str, ...]:
+    if graphs is None:
+        return published
+    nodes = graphs if isinstance(graphs, list | tuple) else [graphs]
+    return tuple(node.value for node in nodes if isinstance(node, ox.NamedNode))
+
+
+# The lexical pieces a variable name must not be recognised inside, and variables themselves.
+_SPARQL_TOKENS = re.compile(
+    r'(?P<skip>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^\'\\]|\\.|\'(?!\'\'))*\'\'\''
+    r'|"(?:[^"\\\n]|\\.)*"|\'(?:[^\'\\\n]|\\.)*\'|<[^<>"{}|^`\\\x00-\x20]*>|#[^\n]*)'
+    r"|(?P<variable>[?$](?P<name>[A-Za-z0-9_\u00b7\u00c0-\uffff]+))"
+)
+_SELECT_CLAUSE = re.compile(r"\bSELECT\b(?P<clause>.*?)(?=\bWHERE\b|\bFROM\b|\{)", re.I | re.S)
 
 
 def _bind_variables(query: str, substitutions: dict) -> str:
-    """Bind variables with a VALUES block that opens the WHERE clause.
+    """Put the substituted terms in place of their variables, as pyoxigraph's substitutions do.
 
-    A trailing VALUES clause would say the same in SPARQL 1.1, but Virtuoso refuses one that
-    binds a variable the query does not project.
+    Virtuoso takes neither a VALUES block nor a BIND that would say the same in the WHERE
+    clause, so the variables are replaced in the text (never inside strings, IRIs or
+    comments); a projected variable keeps its name as ``(term AS ?name)``.
     """
-    variables = " ".join(f"?{variable.value}" for variable in substitutions)
-    values = " ".join(str(term) for term in substitutions.values())
-    block = f" VALUES ({variables}) {{ ({values}) }} "
-    opening = _WHERE_OPENING.search(query)
-    if opening is None:
-        return query + f"\nVALUES ({variables}) {{ ({values}) }}"
-    return query[: opening.end()] + block + query[opening.end() :]
+    terms = {variable.value: _sparql_term(term) for variable, term in substitutions.items()}
+    select = _SELECT_CLAUSE.search(query)
+    projection = range(select.start("clause"), select.end("clause")) if select else range(0)
+
+    def replace(match: re.Match) -> str:
+        name = match.group("name")
+        if name is None or name not in terms:
+            return match.group(0)
+        if match.start() in projection:
+            return f"({terms[name]} AS ?{name})"
+        return terms[name]
+
+    return _SPARQL_TOKENS.sub(replace, query)
 
 
 def _restore_json_blank_nodes(body: bytes) -> bytes:

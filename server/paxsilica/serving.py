@@ -7,14 +7,17 @@ that does not parse therefore stops startup before anything listens.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
 from gunicorn.app.base import BaseApplication
 
+from paxsilica import iris
 from paxsilica.app import create_app
 from paxsilica.config import Settings, SettingsError
+from paxsilica.remote import RemoteStore
 from paxsilica.store import open_store_directory
 
 # gunicorn refuses request lines longer than this whatever it is told; 0 lifts its limit and
@@ -73,8 +76,13 @@ def gunicorn_options(settings: Settings, access_log: bool = True) -> dict[str, A
 
 
 def build_application(settings: Settings) -> Flask:
-    """Return the application for the settings: on a store built by ``paxsilica load`` when
-    ``store_path`` is set, else on a fresh in-memory store of the bundled and --data files."""
+    """Return the application for the settings, over the store they choose.
+
+    A remote SPARQL server when ``endpoint`` is set, a store built by ``paxsilica load`` when
+    ``store_path`` is, else a fresh in-memory store of the bundled and --data files.
+    """
+    if settings.endpoint is not None:
+        return create_app(settings, store=open_remote_store(settings))
     if settings.store_path is None:
         return create_app(settings)
     if settings.data_files:
@@ -83,6 +91,34 @@ def build_application(settings: Settings) -> Flask:
             "'paxsilica load' instead"
         )
     return create_app(settings, store=open_store_directory(settings.store_path, settings.rewriter))
+
+
+def open_remote_store(settings: Settings) -> RemoteStore:
+    """Return the remote store the settings name, checked to answer before anything listens.
+
+    The password for ``endpoint_user`` comes from PAXSILICA_ENDPOINT_PASSWORD only, so that it
+    never shows in a process list or a settings dump.
+    """
+    if settings.store_path is not None or settings.data_files:
+        raise SettingsError(
+            "setting endpoint: a remote server holds its data already; push files into it with "
+            "'paxsilica load --endpoint' instead of --data or --store"
+        )
+    store = RemoteStore(
+        settings.endpoint,
+        graphs=[settings.endpoint_graph] if settings.endpoint_graph else None,
+        graph_base=settings.rewriter.to_public(iris.GRAPH_BASE),
+        timeout=settings.query_timeout,
+        user=settings.endpoint_user,
+        password=os.environ.get("PAXSILICA_ENDPOINT_PASSWORD"),
+    )
+    if not store.graphs:
+        raise SettingsError(
+            f"setting endpoint: {settings.endpoint} holds no graph under "
+            f"{settings.rewriter.to_public(iris.GRAPH_BASE)}; push the dataset with "
+            f"'paxsilica load --endpoint {settings.endpoint}' first"
+        )
+    return store
 
 
 def serve(settings: Settings, wrap: Callable[[Callable], Callable] | None = None) -> None:
