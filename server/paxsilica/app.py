@@ -41,4 +41,14 @@ def create_app(
         store = build_store(settings.data_files, rewriter=settings.rewriter)
     app = Flask("paxsilica")
     app.extensions[EXTENSION_KEY] = Published(settings=settings, store=store)
+    # Imported here because these modules read the published dataset through this module.
+    from paxsilica import documents, dumps, linkeddata, pages
+
+    documents.install(app, store, settings)
+    for publication in (linkeddata, dumps, pages):
+        publication.install(app)
+    # Last: the SPARQL endpoint forks its query workers' zygote from the finished application.
+    from paxsilica import sparql
+
+    sparql.install(app)
     return app

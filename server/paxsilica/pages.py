@@ -560,10 +560,6 @@ def page_context(lang: str, title: str, alternates: Sequence[Alternate] = ()) ->
     }
 
 
-# The earlier name of page_context, which the SPARQL pages still use.
-_common = page_context
-
-
 def render_entity(document: Document, lang: str, alternates: Sequence[Alternate] = ()) -> str:
     """Return the HTML page about a document's primary topic."""
     view = entity_view(documents(), document, lang, alternates)

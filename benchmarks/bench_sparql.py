@@ -1,0 +1,287 @@
+"""SPARQL throughput: the endpoint against a bare Flask + pyoxigraph handler, in one run.
+
+Generates a synthetic dataset (benchmarks/synthetic.py), starts the production server
+(gunicorn with the options ``paxsilica serve`` uses) on it, with one benchmark-only reference
+mounted beside the application: /__bare/sparql, a Flask view that runs the query on the same
+store and serializes the answer, with no checks at all (no guard, no limits, no worker
+process, no negotiation): the ceiling of this stack. With wrk and 4 concurrent connections it
+measures requests per second for each query of a domain-shaped mix on both, alternating over
+several rounds (medians are printed: a 2-core machine is noisy), then prints the ratio per
+query (goal: at least 0.8 of the bare handler).
+
+    .venv/bin/python benchmarks/bench_sparql.py [--triples 200000] [--seconds 5] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import first_answer, free_port, stop
+from synthetic import Sizes, entity, generate
+
+BARE_PREFIX = "/__bare"
+PREFIXES = """PREFIX ps: <https://w3id.org/pax-silica/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+"""
+VARIANTS = 40
+
+
+@dataclass(frozen=True)
+class Case:
+    """One query of the mix, in several variants (different entities), and what it accepts."""
+
+    name: str
+    queries: tuple[str, ...]
+    accept: str
+
+
+def query_mix(sizes: Sizes, seed: int = 7) -> list[Case]:
+    """The benchmark's queries over a synthetic dataset of the given sizes."""
+    rng = random.Random(seed)
+
+    def some(kind: str, count: int) -> list[str]:
+        return [entity(kind, rng.randrange(count)).value for _ in range(VARIANTS)]
+
+    json_results = "application/sparql-results+json"
+    return [
+        Case(
+            "entity lookup",
+            tuple(
+                f"SELECT ?p ?o WHERE {{ <{c}> ?p ?o }}" for c in some("company", sizes.companies)
+            ),
+            json_results,
+        ),
+        Case(
+            "star join",
+            tuple(
+                PREFIXES + "SELECT ?link ?supplier ?share ?year ?source WHERE {\n"
+                f"  ?link ps:technology <{t}> ; ps:supplier ?supplier ; ps:sharePercent ?share ;\n"
+                "    ps:referenceYear ?year ; ps:source ?source .\n}"
+                for t in some("technology", sizes.technologies)
+            ),
+            json_results,
+        ),
+        Case(
+            "aggregation",
+            tuple(
+                PREFIXES + "SELECT ?supplier (COUNT(?link) AS ?links) (AVG(?share) AS ?average)\n"
+                f"WHERE {{ ?link ps:supplier ?supplier ; ps:sharePercent ?share ;\n"
+                f"  ps:referenceYear ?year FILTER(?year = {year}) }}\n"
+                "GROUP BY ?supplier HAVING (COUNT(?link) > 1) ORDER BY DESC(?links) LIMIT 20"
+                for year in [
+                    f'"{2015 + n % 11}"^^<http://www.w3.org/2001/XMLSchema#gYear>'
+                    for n in range(VARIANTS)
+                ]
+            ),
+            json_results,
+        ),
+        Case(
+            "property path",
+            tuple(
+                PREFIXES + f"SELECT ?narrower ?label WHERE {{ ?narrower skos:broader+ <{t}> ;\n"
+                "  skos:prefLabel ?label }"
+                for t in [entity("technology", n % 4).value for n in range(VARIANTS)]
+            ),
+            json_results,
+        ),
+        Case(
+            "text filter",
+            tuple(
+                PREFIXES
+                + "SELECT ?company ?label WHERE { ?company a ps:Company ; rdfs:label ?label\n"
+                f'  FILTER(CONTAINS(LCASE(?label), "{word}")) }} LIMIT 50'
+                for word in [
+                    rng.choice(["silicon", "wafer", "quantum", "etch"]) for _ in range(VARIANTS)
+                ]
+            ),
+            json_results,
+        ),
+        Case(
+            "DESCRIBE",
+            tuple(f"DESCRIBE <{link}>" for link in some("link", sizes.links)),
+            "text/turtle",
+        ),
+    ]
+
+
+def create_bare(store: ox.Store):
+    """The reference: Flask and pyoxigraph, and nothing else."""
+    from flask import Flask, Response, request
+
+    bare = Flask("bare")
+
+    @bare.route("/sparql", methods=["GET", "POST"])
+    def sparql() -> Response:
+        results = store.query(request.values["query"], use_default_graph_as_union=True)
+        if isinstance(results, ox.QueryTriples):
+            body = results.serialize(format=ox.RdfFormat.TURTLE)
+            return Response(body, mimetype="text/turtle")
+        body = results.serialize(format=ox.QueryResultsFormat.JSON)
+        return Response(body, mimetype="application/sparql-results+json")
+
+    return bare
+
+
+def serve_child(port: int, data: str) -> None:
+    """Run the production server with the bare reference mounted beside the application."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    from paxsilica import serving
+    from paxsilica.app import published
+    from paxsilica.config import load_settings
+
+    def with_bare(app):
+        with app.app_context():
+            store = published().store
+        return DispatcherMiddleware(app, {BARE_PREFIX: create_bare(store)})
+
+    settings = load_settings(port=port, host="127.0.0.1", data_files=(data,))
+    serving.serve(settings, wrap=with_bare)
+
+
+LUA = """
+local bodies = {%s}
+local counter = 0
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Accept"] = "%s"
+request = function()
+  counter = counter + 1
+  return wrk.format(nil, nil, nil, bodies[(counter %% #bodies) + 1])
+end
+done = function(summary, latency, requests)
+  io.write(string.format("FAILED %%d %%d %%d\\n", summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write, summary.errors.timeout))
+end
+"""
+
+
+def lua_script(case: Case, directory: Path) -> Path:
+    bodies = ", ".join("[==[" + urllib.parse.urlencode({"query": q}) + "]==]" for q in case.queries)
+    path = directory / (re.sub(r"\W+", "-", case.name) + ".lua")
+    path.write_text(LUA % (bodies, case.accept), encoding="utf-8")
+    return path
+
+
+def wrk(url: str, script: Path, seconds: int, connections: int) -> float:
+    """Return wrk's requests per second, failing on any error or non-2xx answer."""
+    command = [
+        "wrk",
+        f"-t{min(connections, 2)}",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--timeout",
+        "30s",
+    ]
+    output = subprocess.run(
+        [*command, "-s", str(script), url], capture_output=True, text=True, check=True,
+        timeout=seconds + 60,
+    ).stdout  # fmt: skip
+    failed = re.search(r"FAILED (\d+) (\d+) (\d+)", output)
+    if failed is None or any(int(n) for n in failed.groups()):
+        raise RuntimeError(f"wrk saw failed requests on {url}:\n{output}")
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+
+
+def answer(url: str, query: str, accept: str) -> bytes:
+    data = urllib.parse.urlencode({"query": query}).encode()
+    request = urllib.request.Request(url, data=data, headers={"Accept": accept})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read()
+
+
+def same_answer(case: Case, ours: bytes, bare: bytes) -> bool:
+    """Whether both endpoints answered the first variant alike (solutions or triples)."""
+    if case.accept == "text/turtle":
+        return set(ox.parse(ours, ox.RdfFormat.TURTLE)) == set(ox.parse(bare, ox.RdfFormat.TURTLE))
+
+    def rows(body: bytes) -> list[str]:
+        bindings = json.loads(body)["results"]["bindings"]
+        return sorted(json.dumps(b, sort_keys=True) for b in bindings)
+
+    return rows(ours) == rows(bare)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--triples", type=int, default=200_000, help="synthetic data size")
+    parser.add_argument("--seconds", type=int, default=5, help="per measurement (5)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations (3)")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent clients (4)")
+    parser.add_argument("--serve-child", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_child:
+        serve_child(args.serve_child, args.data)
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian package wrk)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        data = directory / "synthetic.nt"
+        written = generate(args.triples, data)
+        sizes = Sizes.for_triples(args.triples)
+        cases = query_mix(sizes)
+        port = free_port()
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--serve-child", str(port), "--data", str(data)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            first_answer(base + "/sparql", process, timeout=600, headers={"Accept": "text/turtle"})
+            targets = {"endpoint": base + "/sparql", "bare": base + BARE_PREFIX + "/sparql"}
+            for case in cases:
+                ours, bare = (answer(targets[t], case.queries[0], case.accept) for t in targets)
+                if not same_answer(case, ours, bare):
+                    raise RuntimeError(f"{case.name}: the endpoint and the bare handler disagree")
+            figures: dict[tuple[str, str], list[float]] = {}
+            scripts = {case.name: lua_script(case, directory) for case in cases}
+            for case in cases:  # warm up both
+                for url in targets.values():
+                    wrk(url, scripts[case.name], 1, args.connections)
+            for _round in range(args.rounds):
+                for case in cases:
+                    for target, url in targets.items():
+                        rate = wrk(url, scripts[case.name], args.seconds, args.connections)
+                        figures.setdefault((case.name, target), []).append(rate)
+        finally:
+            stop(process)
+    print(
+        f"{written} synthetic triples (plus the bundled data), {args.connections} concurrent "
+        f"clients, {args.rounds} x {args.seconds} s each, medians of requests per second:"
+    )
+    print(f"{'query':<15} {'endpoint':>10} {'bare':>10} {'ratio':>7}  goal >= 0.8")
+    worst = float("inf")
+    for case in cases:
+        ours = statistics.median(figures[(case.name, "endpoint")])
+        bare = statistics.median(figures[(case.name, "bare")])
+        ratio = ours / bare
+        worst = min(worst, ratio)
+        verdict = "met" if ratio >= 0.8 else "MISSED"
+        print(f"{case.name:<15} {ours:>10.1f} {bare:>10.1f} {ratio:>7.2f}  {verdict}")
+    print(f"lowest ratio: {worst:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

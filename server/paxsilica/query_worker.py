@@ -1,0 +1,886 @@
+"""Runs SPARQL queries in worker processes that can be killed, so every query is bounded in time.
+
+pyoxigraph cannot cancel a running query, so queries run in worker processes and a query that
+overruns its time is stopped by killing its worker (SIGKILL), which is then replaced. The
+design:
+
+- A *zygote* process is forked when the pool is created, i.e. when the application is built:
+  in gunicorn's master (the app is preloaded) after the store is loaded and before any thread
+  or request exists. It holds the store (shared copy-on-write) and does nothing but fork
+  workers and kill them on request, so every worker starts from that quiet snapshot, never
+  from a busy multi-threaded web worker.
+- Each web process (each gunicorn worker) opens a private channel to the zygote on first use
+  and asks it for workers over that channel; the zygote hands back one end of a socket pair
+  per worker (SCM_RIGHTS). A worker reads a job, runs the query, serializes the results in
+  the chosen format (the fast path: the web process only copies bytes back) and writes them.
+- The zygote and its workers enter an empty network namespace unless federation is
+  allow-listed, so no query can make the server fetch anything even if the query guard
+  missed a SERVICE; workers die with the zygote (PR_SET_PDEATHSIG), and the zygote exits when
+  every web process has gone.
+- Queries run on a thread with a large stack (Oxigraph's parser recurses) in a process with a
+  bounded address space, so a pathological query kills its worker, not the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import logging
+import marshal
+import os
+import select
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import traceback
+import warnings
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from paxsilica import media
+
+log = logging.getLogger(__name__)
+
+# The stack of the thread that runs queries: Oxigraph's parser and evaluator recurse, and the
+# default 8 MiB overflows at a few thousand nested or chained operators (query_guard bounds
+# what a query may hold so that this suffices).
+QUERY_STACK_BYTES = 512 * 1024 * 1024
+# How much address space a worker may add to what it starts with; a query that needs more
+# fails instead of pushing the machine into swap or the OOM killer.
+QUERY_MEMORY_BYTES = 4 * 1024 * 1024 * 1024
+# How long the web process waits for the zygote to fork a worker or kill one.
+ZYGOTE_REPLY_SECONDS = 10.0
+
+RESULTS_FORMATS = {t.key: t.results_format for t in media.RESULTS_TYPES}
+GRAPH_FORMATS = {t.key: t.rdf_format for t in (*media.GRAPH_TYPES, media.N_QUADS, media.TRIG)}
+# The fewest bytes one solution takes in a format: a body shorter than max_rows times this
+# cannot hold more than max_rows solutions, so it needs no counting.
+MIN_SOLUTION_BYTES = {"json": len("{},"), "xml": len("<result></result>")}
+_TSV = ox.QueryResultsFormat.TSV
+
+_PR_SET_PDEATHSIG = 1
+_CLONE_NEWNET = 0x40000000
+_CLONE_NEWUSER = 0x10000000
+
+_SPAWN = b"S"
+_KILL = b"K"
+_PID = struct.Struct("!q")
+_LENGTH = struct.Struct("!I")
+
+
+# --- Running one query (in a worker) -----------------------------------------------------------
+
+
+@dataclass
+class QueryJob:
+    """One query to run and how to answer it; crosses the process boundary with marshal."""
+
+    query: str
+    results_format: str | None = "json"
+    graph_format: str | None = "turtle"
+    union_default_graph: bool = True
+    default_graphs: list[str] | None = None
+    named_graphs: list[str] | None = None
+    max_rows: int = 100_000
+    prefixes: dict[str, str] = field(default_factory=dict)
+
+    def dump(self) -> bytes:
+        """Return the job as bytes for a worker."""
+        return marshal.dumps(self.__dict__)
+
+    @classmethod
+    def load(cls, raw: bytes) -> QueryJob:
+        """Return the job a web process sent."""
+        # marshal between the processes of one server, which trust each other.
+        return cls(**marshal.loads(raw))  # noqa: S302
+
+
+@dataclass
+class QueryOutcome:
+    """What running a query gave: an HTTP status, the body and what the body is."""
+
+    status: int
+    body: bytes = b""
+    kind: str | None = None
+    media_key: str | None = None
+    truncated: bool = False
+    message: str | None = None
+    # Seconds after which a retry may succeed, when the server was only too busy.
+    retry_after: int | None = None
+
+    def meta(self) -> dict[str, Any]:
+        """Return everything but the body, for marshal."""
+        return {k: v for k, v in self.__dict__.items() if k != "body"}
+
+
+class Channel:
+    """Length-prefixed messages over a stream socket, with as few system calls as may be.
+
+    A small message is written with one call and read with one (after a poll, for the web
+    process, which waits with a deadline); the two sides take turns, so neither ever reads
+    past a message.
+    """
+
+    def __init__(self, sock: socket.socket, waits_with_deadline: bool):
+        self.sock = sock
+        self._buffer = bytearray(65536)
+        self._poller: select.poll | None = None
+        if waits_with_deadline:
+            # Non-blocking for good, polled explicitly: changing a socket's timeout costs a
+            # system call each time.
+            sock.setblocking(False)
+            self._poller = select.poll()
+            self._poller.register(sock.fileno(), select.POLLIN)
+
+    def send(self, *parts: bytes) -> None:
+        """Send one message made of the parts."""
+        size = sum(len(part) for part in parts)
+        data = memoryview(b"".join([_LENGTH.pack(size), *parts]))
+        if self._poller is None:
+            self.sock.sendall(data)
+            return
+        while data:
+            try:
+                data = data[self.sock.send(data) :]
+            except BlockingIOError:
+                select.select([], [self.sock], [], ZYGOTE_REPLY_SECONDS)
+
+    def receive(self, timeout: float | None = None) -> bytes | None:
+        """Return the next message, None if none began within ``timeout``; EOFError at the end."""
+        if self._poller is not None and not self._wait(timeout):
+            return None
+        view = memoryview(self._buffer)
+        got = self._more(view)
+        while got < _LENGTH.size:
+            got += self._more(view[got:])
+        (size,) = _LENGTH.unpack_from(self._buffer)
+        total = _LENGTH.size + size
+        if total <= len(self._buffer):
+            while got < total:
+                got += self._more(view[got:total])
+            return bytes(view[_LENGTH.size : total])
+        message = bytearray(size)
+        message[: got - _LENGTH.size] = view[_LENGTH.size : got]
+        rest = memoryview(message)
+        filled = got - _LENGTH.size
+        while filled < size:
+            filled += self._more(rest[filled:])
+        return bytes(message)
+
+    def _wait(self, timeout: float | None) -> bool:
+        milliseconds = None if timeout is None else max(int(timeout * 1000), 1)
+        return bool(self._poller.poll(milliseconds))
+
+    def _more(self, view: memoryview) -> int:
+        while True:
+            try:
+                received = self.sock.recv_into(view)
+            except BlockingIOError:
+                # The rest of a message follows its start at once; a stall is a dead worker.
+                if not self._wait(ZYGOTE_REPLY_SECONDS):
+                    raise EOFError from None
+                continue
+            if received == 0:
+                raise EOFError
+            return received
+
+    def fileno(self) -> int:
+        """The socket's file descriptor (-1 once closed)."""
+        return self.sock.fileno()
+
+    def close(self) -> None:
+        """Close the socket."""
+        self.sock.close()
+
+
+def _cut_tsv(tsv: bytes, max_rows: int) -> tuple[bytes, bool]:
+    """Keep the header and the first max_rows rows of TSV results (one row per line)."""
+    lines = tsv.split(b"\n", max_rows + 1)
+    if len(lines) <= max_rows + 1 or not lines[-1]:
+        return tsv, False
+    return b"\n".join(lines[: max_rows + 1]) + b"\n", True
+
+
+def _serialize_solutions(results: ox.QuerySolutions, key: str, max_rows: int):
+    results_format = RESULTS_FORMATS[key]
+    body = None
+    if key in MIN_SOLUTION_BYTES:
+        body = results.serialize(format=results_format)
+        if len(body) <= MIN_SOLUTION_BYTES[key] * max_rows:
+            return body, False
+        # A large answer: count its solutions through TSV, which has one per line.
+        tsv = ox.parse_query_results(body, results_format).serialize(format=_TSV)
+    else:
+        tsv = results.serialize(format=_TSV)
+    tsv, truncated = _cut_tsv(tsv, max_rows)
+    if key == "tsv":
+        return tsv, truncated
+    if body is not None and not truncated:
+        return body, False
+    return ox.parse_query_results(tsv, _TSV).serialize(format=results_format), truncated
+
+
+def _serialize_triples(triples: Iterable[ox.Triple], job: QueryJob):
+    kept = list(islice(triples, job.max_rows + 1))
+    truncated = len(kept) > job.max_rows
+    del kept[job.max_rows :]
+    rdf_format = GRAPH_FORMATS[job.graph_format]
+    items: list[Any] = kept
+    if rdf_format.supports_datasets:
+        items = [ox.Quad(t.subject, t.predicate, t.object) for t in kept]
+    prefixes = job.prefixes if job.graph_format in ("turtle", "trig") else None
+    return ox.serialize(items, format=rdf_format, prefixes=prefixes), truncated
+
+
+def _not_acceptable(kind: str) -> QueryOutcome:
+    offered = media.RESULTS_TYPES if kind != "graph" else media.GRAPH_TYPES
+    what = "an RDF graph" if kind == "graph" else kind
+    return QueryOutcome(
+        406,
+        kind=kind,
+        message=f"Not Acceptable: this query's results ({what}) "
+        f"are offered as {media.offered_list(offered)}",
+    )
+
+
+def execute(store: ox.Store, job: QueryJob) -> QueryOutcome:
+    """Run one query on the store and serialize its results as the job asks.
+
+    Errors come back as outcomes with an HTTP status and a message, never as exceptions: a
+    malformed query is 400 with the parser's message and position.
+    """
+    graphs = None
+    try:
+        if job.default_graphs is not None or job.named_graphs is not None:
+            graphs = {
+                "default_graph": [ox.NamedNode(g) for g in job.default_graphs or []],
+                "named_graphs": [ox.NamedNode(g) for g in job.named_graphs or []],
+            }
+    except ValueError as error:
+        return QueryOutcome(
+            400, message=f"Bad graph IRI in default-graph-uri/named-graph-uri: {error}"
+        )
+    remote = not isinstance(store, ox.Store)
+    try:
+        if remote:
+            # A remote server would take vendor extensions (Virtuoso's DEFINE pragmas can make
+            # it fetch documents): only what Oxigraph parses as SPARQL 1.1 goes there. The
+            # check runs the query on an empty store, which has nothing to fetch or compute.
+            ox.Store().query(job.query)
+        if graphs is not None:
+            results = store.query(job.query, **graphs)
+        else:
+            results = store.query(job.query, use_default_graph_as_union=job.union_default_graph)
+    except SyntaxError as error:
+        return QueryOutcome(400, message=f"Malformed query: {error.msg or error}")
+    except (ValueError, OSError) as error:
+        return QueryOutcome(400, message=f"The query cannot run: {error}")
+    except Exception as error:
+        if not remote:
+            raise
+        return QueryOutcome(502, message=f"The SPARQL server behind this endpoint failed: {error}")
+    try:
+        if isinstance(results, ox.QueryBoolean):
+            if job.results_format is None:
+                return _not_acceptable("boolean")
+            body = results.serialize(format=RESULTS_FORMATS[job.results_format])
+            return QueryOutcome(200, body, "boolean", job.results_format)
+        if isinstance(results, ox.QuerySolutions):
+            if job.results_format is None:
+                return _not_acceptable("solutions")
+            body, truncated = _serialize_solutions(results, job.results_format, job.max_rows)
+            return QueryOutcome(200, body, "solutions", job.results_format, truncated)
+        if job.graph_format is None:
+            return _not_acceptable("graph")
+        body, truncated = _serialize_triples(results, job)
+        return QueryOutcome(200, body, "graph", job.graph_format, truncated)
+    except (ConnectionError, TimeoutError) as error:
+        return QueryOutcome(502, message=f"A federated SERVICE call failed: {error}")
+    except (ValueError, OSError, SyntaxError, TypeError) as error:
+        return QueryOutcome(400, message=f"Query evaluation failed: {error}")
+
+
+# --- Worker and zygote processes --------------------------------------------------------------
+
+
+def _libc() -> ctypes.CDLL | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+def _die_with_parent() -> None:
+    libc = _libc()
+    if libc is not None and sys.platform.startswith("linux"):
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _isolate_network() -> bool:
+    """Move this process into a new, empty network namespace; say whether that worked."""
+    libc = _libc()
+    if libc is None or not sys.platform.startswith("linux"):
+        return False
+    if libc.unshare(_CLONE_NEWNET) == 0:
+        return True
+    # Without privileges, a user namespace of one's own grants the right to make the other.
+    uid, gid = os.getuid(), os.getgid()
+    if libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNET) != 0:
+        return False
+    with contextlib.suppress(OSError):
+        Path("/proc/self/setgroups").write_text("deny")
+        Path("/proc/self/uid_map").write_text(f"{uid} {uid} 1")
+        Path("/proc/self/gid_map").write_text(f"{gid} {gid} 1")
+    return True
+
+
+def _limit_memory(extra_bytes: int) -> None:
+    import resource
+
+    try:
+        status = Path("/proc/self/status").read_text()
+        size_kib = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmSize:")
+        )
+    except (OSError, StopIteration, ValueError):
+        return
+    limit = size_kib * 1024 + extra_bytes
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
+def _serve_jobs(store: ox.Store, channel: Channel) -> None:
+    while True:
+        try:
+            raw = channel.receive()
+        except (EOFError, OSError):
+            return
+        try:
+            outcome = execute(store, QueryJob.load(raw))
+        except MemoryError:
+            outcome = QueryOutcome(503, message="The query needed more memory than allowed.")
+        except Exception:
+            # A bug, not the query's doing: log it for the operator, answer without details.
+            traceback.print_exc(file=sys.stderr)
+            outcome = QueryOutcome(500, message="Internal error while running the query.")
+        meta = marshal.dumps(outcome.meta())
+        try:
+            # One message: the length of the metadata, the metadata, the body.
+            channel.send(_LENGTH.pack(len(meta)), meta, outcome.body)
+        except OSError:
+            return
+
+
+def _worker_main(store: ox.Store, sock: socket.socket, memory_bytes: int, zygote: int) -> None:
+    _die_with_parent()
+    if os.getppid() != zygote:  # the zygote went before the death signal was armed
+        return
+    channel = Channel(sock, waits_with_deadline=False)
+    threading.stack_size(QUERY_STACK_BYTES)
+    runner = threading.Thread(target=_serve_jobs, args=(store, channel), name="query")
+    runner.start()
+    _limit_memory(memory_bytes)
+    runner.join()
+
+
+def _reset_signals() -> None:
+    with contextlib.suppress(ValueError):
+        signal.set_wakeup_fd(-1)
+    for name in (
+        "SIGTERM",
+        "SIGQUIT",
+        "SIGHUP",
+        "SIGUSR1",
+        "SIGUSR2",
+        "SIGWINCH",
+        "SIGCHLD",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGABRT",
+    ):
+        with contextlib.suppress(AttributeError, ValueError, OSError):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+    # Ctrl-C in a terminal reaches the whole process group; the web server decides when its
+    # zygote goes (by closing the control socket), so the zygote and its workers ignore it.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _close_inherited_fds(keep: set[int], keep_paths: tuple[str, ...]) -> None:
+    """Close what the web process had open (its listening socket, client connections...).
+
+    File descriptors into the store's directory stay: an on-disk store reads through them.
+    """
+    try:
+        entries = os.listdir("/proc/self/fd")
+    except OSError:
+        return
+    for entry in entries:
+        fd = int(entry)
+        if fd <= 2 or fd in keep:
+            continue
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if keep_paths and target.startswith(keep_paths):
+            continue
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+class _Zygote:
+    """The zygote's side: forks workers for each web process's channel and kills them."""
+
+    def __init__(self, store: ox.Store, control: socket.socket, memory_bytes: int):
+        self.store = store
+        self.control = control
+        self.memory_bytes = memory_bytes
+        self.pid = os.getpid()
+        self.channels: dict[socket.socket, set[int]] = {}
+        self.children: set[int] = set()
+        self.exited: dict[int, int] = {}
+
+    def run(self) -> None:
+        while True:
+            readable, _, _ = select.select([self.control, *self.channels], [], [], 1.0)
+            self._reap()
+            for sock in readable:
+                if sock is self.control:
+                    if not self._accept_channel():
+                        return
+                else:
+                    self._serve_channel(sock)
+
+    def _accept_channel(self) -> bool:
+        try:
+            message, fds, _, _ = socket.recv_fds(self.control, 16, 4)
+        except OSError:
+            return False
+        if not message:
+            return False
+        for fd in fds:
+            channel = socket.socket(fileno=fd)
+            channel.setblocking(True)
+            self.channels[channel] = set()
+        return True
+
+    def _serve_channel(self, channel: socket.socket) -> None:
+        try:
+            message = channel.recv(16)
+        except OSError:
+            message = b""
+        if not message:
+            for pid in self.channels.pop(channel):
+                self._kill(pid)
+            channel.close()
+            return
+        try:
+            if message[:1] == _SPAWN:
+                pid, parent_end = self._spawn()
+                self.channels[channel].add(pid)
+                socket.send_fds(channel, [_PID.pack(pid)], [parent_end.fileno()])
+                parent_end.close()
+            elif message[:1] == _KILL:
+                (pid,) = _PID.unpack(message[1:9])
+                self.channels[channel].discard(pid)
+                channel.sendall(_PID.pack(self._kill(pid)))
+        except OSError:
+            pass
+
+    def _spawn(self) -> tuple[int, socket.socket]:
+        parent_end, child_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        pid = os.fork()
+        if pid == 0:
+            try:
+                parent_end.close()
+                self.control.close()
+                for channel in self.channels:
+                    channel.close()
+                _worker_main(self.store, child_end, self.memory_bytes, self.pid)
+            finally:
+                os._exit(0)
+        child_end.close()
+        self.children.add(pid)
+        return pid, parent_end
+
+    def _kill(self, pid: int) -> int:
+        """Kill one of this zygote's workers; return its wait status (-1 if unknown)."""
+        if pid in self.exited:
+            return self.exited.pop(pid)
+        # Only a child not yet reaped: any other pid may already belong to someone else.
+        if pid not in self.children:
+            return -1
+        self.children.discard(pid)
+        try:
+            os.kill(pid, signal.SIGKILL)
+            _, status = os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            return -1
+        return status
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+            self.exited[pid] = status
+            if len(self.exited) > 1024:  # statuses nobody asked for
+                self.exited.pop(next(iter(self.exited)))
+
+    def shutdown(self) -> None:
+        for pids in self.channels.values():
+            for pid in pids:
+                self._kill(pid)
+
+
+def _zygote_main(
+    store: ox.Store,
+    control: socket.socket,
+    isolate: bool,
+    memory_bytes: int,
+    keep_paths: tuple[str, ...],
+) -> None:
+    # Nothing inherited from the web process may be finalized here: its sockets are not ours.
+    gc.freeze()
+    _reset_signals()
+    _close_inherited_fds({control.fileno()}, keep_paths)
+    isolated = _isolate_network() if isolate else False
+    control.sendall(b"I1" if isolated else b"I0")
+    zygote = _Zygote(store, control, memory_bytes)
+    try:
+        zygote.run()
+    finally:
+        zygote.shutdown()
+
+
+# --- The pool (in each web process) -----------------------------------------------------------
+
+
+class PoolBusy(Exception):
+    """No worker became free before the query's deadline."""
+
+
+class ZygoteGone(Exception):
+    """The zygote does not answer; the pool starts a new one."""
+
+
+@dataclass
+class _Worker:
+    pid: int
+    channel: Channel
+
+
+class _ProcessPool:
+    """The workers one web process uses, over its private channel to the zygote."""
+
+    def __init__(self, control: socket.socket, size: int):
+        self.size = size
+        self.cond = threading.Condition()
+        self.idle: list[_Worker] = []
+        self.live = 0
+        self.channel_lock = threading.Lock()
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            socket.send_fds(control, [b"C"], [theirs.fileno()])
+        except OSError as error:
+            ours.close()
+            raise ZygoteGone(str(error)) from None
+        finally:
+            theirs.close()
+        ours.settimeout(ZYGOTE_REPLY_SECONDS)
+        self.channel = ours
+
+    def acquire(self, deadline: float) -> _Worker:
+        with self.cond:
+            while not self.idle and self.live >= self.size:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise PoolBusy
+                self.cond.wait(remaining)
+            if self.idle:
+                return self.idle.pop()
+            self.live += 1
+        try:
+            return self._spawn()
+        except BaseException:
+            with self.cond:
+                self.live -= 1
+                self.cond.notify()
+            raise
+
+    def _spawn(self) -> _Worker:
+        with self.channel_lock:
+            try:
+                self.channel.sendall(_SPAWN)
+                message, fds, _, _ = socket.recv_fds(self.channel, 16, 1)
+            except OSError as error:
+                raise ZygoteGone(str(error)) from None
+        if len(message) != _PID.size or len(fds) != 1:
+            for fd in fds:
+                os.close(fd)
+            raise ZygoteGone("the zygote did not fork a worker")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=fds[0])
+        return _Worker(_PID.unpack(message)[0], Channel(sock, waits_with_deadline=True))
+
+    def release(self, worker: _Worker) -> None:
+        with self.cond:
+            self.idle.append(worker)
+            self.cond.notify()
+
+    def discard(self, worker: _Worker) -> int:
+        """Kill a worker (if still alive) and return its wait status, -1 if unknown."""
+        worker.channel.close()
+        status = -1
+        with self.channel_lock:
+            try:
+                self.channel.sendall(_KILL + _PID.pack(worker.pid))
+                reply = self.channel.recv(16)
+                if len(reply) == _PID.size:
+                    (status,) = _PID.unpack(reply)
+            except OSError:
+                pass
+        with self.cond:
+            self.live -= 1
+            self.cond.notify()
+        return status
+
+    def close(self) -> None:
+        with self.cond:
+            for worker in self.idle:
+                worker.channel.close()
+            self.idle.clear()
+        self.channel.close()
+
+
+class _PoolState:
+    """What a finalizer needs to shut a pool down, without a reference to the pool."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.control: socket.socket | None = None
+        self.zygote_pid: int | None = None
+        self.owner_pid: int | None = None
+        self.isolated = False
+        self.process_pool: _ProcessPool | None = None
+        self.process_pid: int | None = None
+
+    def fds(self) -> list[int]:
+        found = []
+        if self.control is not None and self.control.fileno() >= 0:
+            found.append(self.control.fileno())
+        if self.process_pool is not None:
+            if self.process_pool.channel.fileno() >= 0:
+                found.append(self.process_pool.channel.fileno())
+            found.extend(w.channel.fileno() for w in self.process_pool.idle)
+        return found
+
+    def close(self) -> None:
+        if self.process_pool is not None and self.process_pid == os.getpid():
+            self.process_pool.close()
+        self.process_pool = None
+        if self.control is not None:
+            self.control.close()
+            self.control = None
+        if self.zygote_pid is not None and self.owner_pid == os.getpid():
+            _reap_soon(self.zygote_pid)
+        self.zygote_pid = None
+
+
+def _reap_soon(pid: int, seconds: float = 2.0) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if done:
+            return
+        time.sleep(0.01)
+
+
+# Every live pool's state, so that a zygote forked for one pool can close the others' sockets.
+_STATES: weakref.WeakSet[_PoolState] = weakref.WeakSet()
+
+
+class QueryPool:
+    """Runs queries in killable worker processes, each bounded by a deadline.
+
+    ``size`` is how many queries one web process runs at once; more wait for a free worker
+    (the wait counts against their time). ``isolate_network`` puts the workers in an empty
+    network namespace (when the platform allows; see ``network_isolated``).
+    """
+
+    def __init__(
+        self,
+        store: ox.Store,
+        size: int = 4,
+        *,
+        isolate_network: bool = True,
+        memory_bytes: int = QUERY_MEMORY_BYTES,
+        keep_paths: Iterable[str] = (),
+    ):
+        self._store = store
+        self._size = size
+        self._isolate = isolate_network
+        self._memory_bytes = memory_bytes
+        self._keep_paths = tuple(str(Path(p).resolve()) for p in keep_paths)
+        self._state = _PoolState()
+        _STATES.add(self._state)
+        self._finalizer = weakref.finalize(self, self._state.close)
+        with self._state.lock:
+            self._start_zygote()
+
+    @property
+    def network_isolated(self) -> bool:
+        """Whether the workers run in an empty network namespace."""
+        return self._state.isolated
+
+    @property
+    def zygote_pid(self) -> int | None:
+        """The zygote's process id (for tests and diagnostics)."""
+        return self._state.zygote_pid
+
+    def _start_zygote(self) -> None:
+        state = self._state
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        others = [fd for other in list(_STATES) if other is not state for fd in other.fds()]
+        with warnings.catch_warnings():
+            # Python 3.12+ warns about fork() in a threaded process; the zygote touches
+            # nothing but its socket and the store, which no one writes.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid == 0:
+            try:
+                ours.close()
+                for fd in others:
+                    with contextlib.suppress(OSError):
+                        os.close(fd)
+                _zygote_main(
+                    self._store, theirs, self._isolate, self._memory_bytes, self._keep_paths
+                )
+            finally:
+                os._exit(0)
+        theirs.close()
+        ours.settimeout(ZYGOTE_REPLY_SECONDS)
+        try:
+            hello = ours.recv(2)
+        except OSError:
+            hello = b""
+        state.control = ours
+        state.zygote_pid = pid
+        state.owner_pid = os.getpid()
+        state.isolated = hello == b"I1"
+        state.process_pool = None
+        state.process_pid = None
+        if self._isolate and not state.isolated:
+            log.warning(
+                "query workers could not be put in an empty network namespace; "
+                "the query guard alone keeps queries from making outbound requests"
+            )
+
+    def _process_pool(self) -> _ProcessPool:
+        state = self._state
+        pid = os.getpid()
+        if state.process_pid == pid and state.process_pool is not None:
+            return state.process_pool
+        with state.lock:
+            if state.process_pid != pid or state.process_pool is None:
+                if state.control is None:
+                    self._start_zygote()
+                try:
+                    pool = _ProcessPool(state.control, self._size)
+                except ZygoteGone:
+                    self._start_zygote()
+                    pool = _ProcessPool(state.control, self._size)
+                state.process_pool, state.process_pid = pool, pid
+            return state.process_pool
+
+    def _restart(self, broken: _ProcessPool) -> None:
+        with self._state.lock:
+            if self._state.process_pool is broken:
+                broken.close()
+                if self._state.control is not None:
+                    self._state.control.close()
+                    self._state.control = None
+                self._start_zygote()
+
+    def run(self, job: QueryJob, timeout: float) -> QueryOutcome:
+        """Run a job in a worker, answering within ``timeout`` seconds whatever happens."""
+        deadline = time.monotonic() + timeout
+        for _attempt in range(3):
+            try:
+                pool = self._process_pool()
+            except ZygoteGone:
+                break
+            try:
+                worker = pool.acquire(deadline)
+            except PoolBusy:
+                return QueryOutcome(
+                    503,
+                    message=f"Server busy: no query worker became free within {timeout:g} s. "
+                    "Try again later.",
+                    retry_after=10,
+                )
+            except ZygoteGone:
+                self._restart(pool)
+                continue
+            try:
+                worker.channel.send(job.dump())
+            except OSError:
+                # The worker died while idle (killed from outside); use another.
+                pool.discard(worker)
+                continue
+            return self._collect(pool, worker, deadline, timeout)
+        return QueryOutcome(503, message="The query service is restarting. Try again shortly.")
+
+    def _collect(
+        self, pool: _ProcessPool, worker: _Worker, deadline: float, timeout: float
+    ) -> QueryOutcome:
+        remaining = deadline - time.monotonic()
+        try:
+            reply = worker.channel.receive(remaining) if remaining > 0 else None
+            if reply is None:
+                pool.discard(worker)
+                return QueryOutcome(
+                    503,
+                    message=f"Query timeout: the query ran longer than {timeout:g} s and was "
+                    "stopped. Make it more selective, or add a LIMIT.",
+                )
+            (size,) = _LENGTH.unpack_from(reply)
+            meta_end = _LENGTH.size + size
+            meta = marshal.loads(reply[_LENGTH.size : meta_end])  # noqa: S302 (our own worker)
+            body = reply[meta_end:]
+        except (EOFError, OSError, ValueError, struct.error):
+            return self._crashed(pool, worker)
+        pool.release(worker)
+        return QueryOutcome(body=body, **meta)
+
+    def _crashed(self, pool: _ProcessPool, worker: _Worker) -> QueryOutcome:
+        status = pool.discard(worker)
+        if status > 0 and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT:
+            return QueryOutcome(
+                503, message="The query needed more memory than this server allows a query."
+            )
+        return QueryOutcome(
+            500,
+            message="The query worker ended unexpectedly while running this query; "
+            "it has been replaced.",
+        )
+
+    def close(self) -> None:
+        """Stop the zygote and every worker."""
+        self._finalizer()

@@ -1,0 +1,367 @@
+"""Real clients against the real server: SPARQLWrapper, rdflib's SPARQLStore and plain HTTP,
+talking to ``paxsilica serve`` (gunicorn) on 127.0.0.1."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import rdflib
+from rdflib.compare import isomorphic
+from rdflib.plugins.stores.sparqlstore import SPARQLStore
+from SPARQLWrapper import CSV, GET, JSON, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
+
+from publication_support import live_server
+from sparql_support import EX, FIXTURE, RUNAWAY, SPARQL_JSON_ANSWER, ConnectionRecorder
+
+RANKS = f"SELECT ?thing ?rank WHERE {{ ?thing <{EX}rank> ?rank }} ORDER BY ?rank"
+EXPECTED = [(EX + "alpha", 1), (EX + "beta", 2), (EX + "gamma", 3)]
+TIMEOUT = 3
+
+
+@pytest.fixture(scope="module")
+def server():
+    """The base URL of a running server with the fixture data and a short query timeout."""
+    with live_server(["--data", str(FIXTURE), "--query-timeout", str(TIMEOUT)]) as base:
+        yield base
+
+
+def wrapper(base: str, query: str, method: str, return_format: str) -> SPARQLWrapper:
+    client = SPARQLWrapper(base + "sparql")
+    client.setQuery(query)
+    client.setMethod(method)
+    client.setReturnFormat(return_format)
+    return client
+
+
+def first_three(rows: list[tuple[str, int]]) -> list[tuple[str, int]]:
+    return [row for row in rows if row[0].startswith(EX)]
+
+
+# --- SPARQLWrapper -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", [GET, POST])
+def test_sparqlwrapper_select_json(server: str, method: str) -> None:
+    results = wrapper(server, RANKS, method, JSON).queryAndConvert()
+    rows = [(b["thing"]["value"], int(b["rank"]["value"])) for b in results["results"]["bindings"]]
+    assert first_three(rows) == EXPECTED
+
+
+@pytest.mark.parametrize("method", [GET, POST])
+def test_sparqlwrapper_select_xml(server: str, method: str) -> None:
+    document = wrapper(server, RANKS, method, XML).queryAndConvert()
+    rows = []
+    for result in document.getElementsByTagName("result"):
+        values = {}
+        for binding in result.getElementsByTagName("binding"):
+            values[binding.getAttribute("name")] = binding.firstChild.firstChild.nodeValue
+        rows.append((values["thing"], int(values["rank"])))
+    assert first_three(rows) == EXPECTED
+
+
+@pytest.mark.parametrize("method", [GET, POST])
+@pytest.mark.parametrize("return_format", [CSV, TSV])
+def test_sparqlwrapper_select_csv_tsv(server: str, method: str, return_format: str) -> None:
+    body = wrapper(server, RANKS, method, return_format).queryAndConvert()
+    delimiter = "," if return_format == CSV else "\t"
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8")), delimiter=delimiter))
+    assert rows[0] in (["thing", "rank"], ["?thing", "?rank"])
+    values = [(row[0].strip("<>"), int(row[1])) for row in rows[1:]]
+    assert first_three(values) == EXPECTED
+
+
+def test_sparqlwrapper_post_directly(server: str) -> None:
+    client = wrapper(server, RANKS, POST, JSON)
+    client.setRequestMethod(POSTDIRECTLY)
+    results = client.queryAndConvert()
+    assert len(results["results"]["bindings"]) == 4
+
+
+@pytest.mark.parametrize("method", [GET, POST])
+@pytest.mark.parametrize("return_format", [JSON, XML])
+def test_sparqlwrapper_ask(server: str, method: str, return_format: str) -> None:
+    yes = wrapper(server, f"ASK {{ <{EX}alpha> ?p ?o }}", method, return_format).queryAndConvert()
+    no = wrapper(server, f"ASK {{ <{EX}nothing> ?p ?o }}", method, return_format).queryAndConvert()
+    if return_format == JSON:
+        assert (yes["boolean"], no["boolean"]) == (True, False)
+    else:
+        booleans = [d.getElementsByTagName("boolean")[0].firstChild.nodeValue for d in (yes, no)]
+        assert booleans == ["true", "false"]
+
+
+def fixture_part(subject: str | None = None) -> rdflib.Graph:
+    whole = rdflib.Graph()
+    whole.parse(FIXTURE, format="turtle")
+    if subject is None:
+        return whole
+    part = rdflib.Graph()
+    for triple in whole.triples((rdflib.URIRef(subject), None, None)):
+        part.add(triple)
+    return part
+
+
+# SPARQLWrapper reads RDF/XML into rdflib's ConjunctiveGraph, which rdflib 7 deprecates: the
+# client's warning, not the endpoint's.
+RDFLIB_DEPRECATION = pytest.mark.filterwarnings(
+    "ignore:ConjunctiveGraph is deprecated:DeprecationWarning"
+)
+CONSTRUCT = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o FILTER(STRSTARTS(STR(?s), '{EX}')) }}"
+
+
+@RDFLIB_DEPRECATION
+@pytest.mark.parametrize("method", [GET, POST])
+@pytest.mark.parametrize("return_format", [TURTLE, XML])
+def test_sparqlwrapper_construct(server: str, method: str, return_format: str) -> None:
+    converted = wrapper(server, CONSTRUCT, method, return_format).queryAndConvert()
+    if isinstance(converted, bytes):
+        graph = rdflib.Graph()
+        graph.parse(data=converted, format="turtle")
+    else:
+        graph = converted
+    assert isomorphic(graph, fixture_part_without_local())
+
+
+def fixture_part_without_local() -> rdflib.Graph:
+    graph = fixture_part()
+    for triple in list(graph.triples((None, None, None))):
+        if not str(triple[0]).startswith(EX):
+            graph.remove(triple)
+    return graph
+
+
+@RDFLIB_DEPRECATION
+@pytest.mark.parametrize("method", [GET, POST])
+@pytest.mark.parametrize("return_format", [TURTLE, XML])
+def test_sparqlwrapper_describe(server: str, method: str, return_format: str) -> None:
+    converted = wrapper(server, f"DESCRIBE <{EX}beta>", method, return_format).queryAndConvert()
+    if isinstance(converted, bytes):
+        graph = rdflib.Graph()
+        graph.parse(data=converted, format="turtle")
+    else:
+        graph = converted
+    assert isomorphic(graph, fixture_part(EX + "beta"))
+
+
+# --- rdflib's SPARQLStore ----------------------------------------------------------------------
+
+
+def test_rdflib_sparqlstore(server: str) -> None:
+    graph = rdflib.Graph(SPARQLStore(server + "sparql", returnFormat="xml"))
+    rows = [(str(row.thing), int(row.rank)) for row in graph.query(RANKS)]
+    assert first_three(rows) == EXPECTED
+    alpha = rdflib.URIRef(EX + "alpha")
+    assert set(graph.triples((alpha, None, None))) == set(fixture_part(EX + "alpha"))
+    assert graph.query(f"ASK {{ <{EX}alpha> ?p ?o }}").askAnswer is True
+
+
+def test_rdflib_sparqlstore_is_read_only(server: str) -> None:
+    store = SPARQLStore(server + "sparql")
+    with pytest.raises(TypeError):  # rdflib itself refuses; the endpoint would answer 403
+        store.add((rdflib.URIRef(EX + "x"), rdflib.URIRef(EX + "y"), rdflib.Literal(1)))
+
+
+# --- plain HTTP, every status -------------------------------------------------------------------
+
+
+def http(
+    url: str, data: bytes | None = None, headers: dict[str, str] | None = None, method=None
+) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def encoded(**params) -> bytes:
+    return urllib.parse.urlencode(params).encode()
+
+
+def test_plain_http_statuses(server: str) -> None:
+    endpoint = server + "sparql"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    cases = [
+        (http(endpoint + "?" + urllib.parse.urlencode({"query": RANKS})), 200, "rank"),
+        (
+            http(endpoint, encoded(query="SELECT * WHERE {"), form),
+            400,
+            "Malformed query: error at 1:",
+        ),
+        (http(endpoint, encoded(format="json"), form), 400, "no query"),
+        (http(endpoint, encoded(update="CLEAR ALL"), form), 403, "read-only"),
+        (
+            http(endpoint, b"DROP ALL", {"Content-Type": "application/sparql-update"}),
+            403,
+            "read-only",
+        ),
+        (
+            http(
+                endpoint + "?" + urllib.parse.urlencode({"query": RANKS}),
+                headers={"Accept": "image/png"},
+            ),
+            406,
+            "Not Acceptable",
+        ),
+        (
+            http(endpoint, b"x" * (1024 * 1024 + 1), {"Content-Type": "application/sparql-query"}),
+            413,
+            "Too Large",
+        ),
+        (
+            http(endpoint + "?" + urllib.parse.urlencode({"query": "ASK {} #" + "x" * 20_000})),
+            414,
+            "URI Too Long",
+        ),
+        (
+            http(endpoint, RANKS.encode(), {"Content-Type": "text/plain"}),
+            415,
+            "Unsupported Media Type",
+        ),
+        (
+            http(
+                endpoint, encoded(query="SELECT * WHERE { SERVICE <http://127.0.0.1:9/> {} }"), form
+            ),
+            400,
+            "Federated query is disabled",
+        ),
+    ]
+    for (status, headers, body), expected_status, words in cases:
+        assert status == expected_status, body[:300]
+        assert words in body.decode("utf-8", "replace"), body[:300]
+        assert headers["Access-Control-Allow-Origin"] == "*"
+        if status >= 400:
+            assert headers["Content-Type"].startswith("text/plain")
+            assert b"Traceback" not in body
+
+
+# --- time limits under concurrency -------------------------------------------------------------
+
+
+def server_processes(base: str) -> set[int]:
+    """The server's processes: gunicorn's master, its workers, the zygote and query workers.
+
+    They all carry the command line of ``paxsilica serve``, with this server's port.
+    """
+    port = base.rstrip("/").rsplit(":", 1)[1]
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            arguments = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if (
+            b"serve" in arguments
+            and f"http://127.0.0.1:{port}/".encode() in arguments
+            and state != "Z"
+        ):
+            found.add(int(entry))
+    return found
+
+
+def cpu_seconds(pids: set[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_runaway_query_is_cut_off_while_another_client_is_served(server: str) -> None:
+    endpoint = server + "sparql"
+    answers: dict[str, tuple] = {}
+
+    def runaway() -> None:
+        answers["runaway"] = http(
+            endpoint, encoded(query=RUNAWAY), {"Content-Type": "application/x-www-form-urlencoded"}
+        )
+
+    thread = threading.Thread(target=runaway)
+    thread.start()
+    served = 0
+    started = time.monotonic()
+    while thread.is_alive() and time.monotonic() - started < TIMEOUT - 1:
+        status, _, body = http(endpoint + "?" + urllib.parse.urlencode({"query": RANKS}))
+        assert status == 200
+        assert len(json.loads(body)["results"]["bindings"]) == 4
+        served += 1
+    assert thread.is_alive(), "the runaway query must still be running while the others are served"
+    assert served > 0
+    thread.join(timeout=TIMEOUT + 30)
+    status, _, body = answers["runaway"]
+    assert status == 503
+    assert b"Query timeout" in body and b"stopped" in body
+    # Nothing of the server is still computing the runaway query.
+    processes = server_processes(server)
+    spent = cpu_seconds(processes)
+    time.sleep(1.0)
+    assert cpu_seconds(processes) - spent < 0.5
+    assert http(endpoint + "?" + urllib.parse.urlencode({"query": RANKS}))[0] == 200
+
+
+# --- no outbound requests, unless allow-listed ----------------------------------------------------
+
+
+def test_no_query_makes_the_server_connect_anywhere(server: str) -> None:
+    endpoint = server + "sparql"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    with ConnectionRecorder(SPARQL_JSON_ANSWER) as recorder:
+        attempts = [
+            f"SELECT * WHERE {{ SERVICE <{recorder.url}sparql> {{ ?s ?p ?o }} }}",
+            f"SELECT * WHERE {{ SERVICE SILENT <{recorder.url}sparql> {{ ?s ?p ?o }} }}",
+            f"PREFIX r: <{recorder.url}> SELECT * WHERE {{ SERVICE r:sparql {{ ?s ?p ?o }} }}",
+            f"SELECT * FROM <{recorder.url}data.ttl> WHERE {{ ?s ?p ?o }}",
+            f"SELECT * FROM NAMED <{recorder.url}data.ttl> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}",
+            f"LOAD <{recorder.url}data.ttl>",
+        ]
+        statuses = [http(endpoint, encoded(query=query), form)[0] for query in attempts]
+        assert statuses == [400, 400, 400, 200, 200, 403]
+        assert recorder.requests == []
+
+
+def test_allow_listed_service_is_called_and_others_are_not() -> None:
+    with (
+        ConnectionRecorder(SPARQL_JSON_ANSWER) as allowed,
+        ConnectionRecorder(SPARQL_JSON_ANSWER) as other,
+        live_server(["--data", str(FIXTURE), "--service-allow", allowed.url]) as base,
+    ):
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        query = f"SELECT ?remote WHERE {{ SERVICE <{allowed.url}sparql> {{ ?s ?p ?remote }} }}"
+        status, _, body = http(base + "sparql", encoded(query=query), form)
+        assert status == 200, body
+        values = [b["remote"]["value"] for b in json.loads(body)["results"]["bindings"]]
+        assert values == ["from the allowed endpoint"]
+        assert len(allowed.requests) == 1 and b"POST /sparql" in allowed.requests[0]
+        refused = f"SELECT * WHERE {{ SERVICE <{other.url}sparql> {{ ?s ?p ?o }} }}"
+        status, _, body = http(base + "sparql", encoded(query=refused), form)
+        assert status == 400 and b"not allowed" in body
+        assert other.requests == []
+        description = http(base + "sparql", headers={"Accept": "application/n-triples"})[2]
+        assert b"BasicFederatedQuery" in description
+
+
+def test_stopping_the_server_leaves_no_process_behind() -> None:
+    with live_server(["--data", str(FIXTURE)]) as base:
+        assert http(base + "sparql?" + urllib.parse.urlencode({"query": RANKS}))[0] == 200
+        running = server_processes(base)
+        assert len(running) >= 4  # master, workers, zygote, at least one query worker
+    deadline = time.monotonic() + 10
+    while server_processes(base) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert server_processes(base) == set()
