@@ -12,22 +12,12 @@ from urllib.parse import urldefrag
 
 import pytest
 
-from conftest import require_tool
+from browser_support import chromium_driver, console_errors
 from publication_support import FIXTURE, live_server
 
 # A bound on the crawl, far above the bundled data's size, so that it always ends.
 MAX_URLS = 20_000
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 # Asks for many URLs at once from inside the page, as the page itself could: each answer's
 # status, type and final address after redirects.
@@ -46,28 +36,8 @@ BATCH = 32
 
 @pytest.fixture
 def browser(tmp_path: Path):
-    chromium = require_tool("chromium", "the HTML pages are tested in a real browser")
-    chromedriver = require_tool("chromedriver", "selenium drives chromium through it")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
-    try:
+    with chromium_driver(tmp_path / "chromium-profile") as driver:
         yield driver
-    finally:
-        driver.quit()
-
-
-def console_errors(driver) -> list[str]:
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 @pytest.mark.browser

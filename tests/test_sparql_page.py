@@ -6,20 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import require_tool
+from browser_support import chromium_driver, console_errors
 from publication_support import live_server
 from sparql_support import EX, FIXTURE
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 WAIT_SECONDS = 20
 
 
@@ -31,28 +21,8 @@ def server():
 
 @pytest.fixture
 def browser(tmp_path: Path):
-    chromium = require_tool("chromium", "the query page is tested in a real browser")
-    chromedriver = require_tool("chromedriver", "selenium drives chromium through it")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
-    driver.set_page_load_timeout(30)
-    driver.set_script_timeout(30)
-    try:
+    with chromium_driver(tmp_path / "chromium-profile") as driver:
         yield driver
-    finally:
-        driver.quit()
-
-
-def console_errors(driver) -> list[str]:
-    return [entry["message"] for entry in driver.get_log("browser") if entry["level"] == "SEVERE"]
 
 
 def results_table(driver) -> tuple[list[str], list[list[str]]]:
@@ -139,23 +109,9 @@ def test_errors_show_the_parser_message_as_text(browser, server: str) -> None:
 @pytest.mark.browser
 def test_results_without_javascript(tmp_path: Path, server: str) -> None:
     """The form works without scripts: the server renders the table."""
-    chromium = require_tool("chromium", "the query page is tested in a real browser")
-    chromedriver = require_tool("chromedriver", "selenium drives chromium through it")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.common.by import By
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for flag in CHROMIUM_FLAGS:
-        options.add_argument(flag)
-    options.add_argument(f"--user-data-dir={tmp_path / 'chromium-profile'}")
-    options.add_experimental_option(
-        "prefs", {"profile.managed_default_content_settings.javascript": 2}
-    )
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=chromedriver))
-    try:
-        driver.set_page_load_timeout(30)
+    with chromium_driver(tmp_path / "chromium-profile", javascript=False) as driver:
         driver.get(server + "sparql")
         editor = driver.find_element(By.ID, "sparql-query")
         editor.clear()
@@ -166,5 +122,3 @@ def test_results_without_javascript(tmp_path: Path, server: str) -> None:
         assert [row[1].split()[0] for row in rows] == ["1", "2", "3", "4"]
         # A plain form GET (the script would have fetched and left only ?query= in the URL).
         assert "format=html" in driver.current_url and "query=" in driver.current_url
-    finally:
-        driver.quit()
