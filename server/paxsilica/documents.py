@@ -60,6 +60,8 @@ MAX_DOCUMENT_TRIPLES = 100_000
 # How many documents stay cached; an unknown IRI is never cached.
 CACHE_SIZE = 1024
 
+# The n-ary test is a FILTER EXISTS: as a join, Oxigraph starts from every fact of those
+# classes (27 ms against 0.9 ms for a state's document at 100k triples).
 _DESCRIBE_QUERY = """
 CONSTRUCT {{ ?topic ?p ?o . ?s ?q ?topic . ?fact ?fp ?fo . }}
 WHERE {{
@@ -67,8 +69,7 @@ WHERE {{
   UNION {{ ?s ?q ?topic }}
   UNION {{
     ?fact ?link ?topic .
-    ?fact a ?nary .
-    VALUES ?nary {{ {nary} }}
+    FILTER EXISTS {{ ?fact a ?nary . VALUES ?nary {{ {nary} }} }}
     ?fact ?fp ?fo .
   }}
 }}
