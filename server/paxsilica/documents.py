@@ -75,12 +75,14 @@ WHERE {{
 }}
 """
 
+# The predicates are a FILTER, not a second VALUES: Oxigraph would otherwise scan each
+# predicate whole (2 s against 16 ms for 500 things on a million-triple store).
 _SUMMARY_QUERY = """
 CONSTRUCT {{ ?thing ?p ?value }}
 WHERE {{
-  VALUES ?p {{ {predicates} }}
   VALUES ?thing {{ {things} }}
   ?thing ?p ?value .
+  FILTER(?p IN ({predicates}))
 }}
 """
 
@@ -178,7 +180,7 @@ def _summaries(
     for start in range(0, len(things), 500):
         chunk = things[start : start + 500]
         query = _SUMMARY_QUERY.format(
-            predicates=" ".join(str(p) for p in SUMMARY_PREDICATES),
+            predicates=", ".join(str(p) for p in SUMMARY_PREDICATES),
             things=" ".join(str(t) for t in chunk),
         )
         found.update(store.query(query, default_graph=list(graphs)))
