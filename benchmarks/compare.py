@@ -48,7 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
 from bench_sparql import create_bare, query_mix
 from harness import free_port, stop
-from load_sparql import LUA, lua_string, memory_kib
+from load_sparql import lua_script, memory_kib
 from synthetic import Sizes, entity, generate
 
 CONNECTIONS = 4
@@ -256,25 +256,6 @@ def deref_requests(sparql_path: str | None, sizes: Sizes):
             path = sparql_path + "?" + urllib.parse.urlencode({"query": f"DESCRIBE <{iri}>"})
         requests.append(("GET", path, {"Accept": "text/turtle"}, ""))
     return requests
-
-
-def lua_script(requests, path: Path) -> Path:
-    """Write wrk's script for a rotation of requests, with load_sparql's summary.
-
-    Not load_sparql.lua_script: it writes header keys as ``[[==[Name]==]]``, which Lua reads
-    as the start of a long string; here the brackets are spaced.
-    """
-    entries = []
-    for method, target, headers, body in requests:
-        header_table = ", ".join(
-            f"[ {lua_string(k)} ] = {lua_string(v)}" for k, v in headers.items()
-        )
-        entries.append(
-            f"{{{lua_string(method)}, {lua_string(target)}, {{{header_table}}}, "
-            f"{lua_string(body) if body else 'nil'}}}"
-        )
-    path.write_text(LUA % ",\n".join(entries), encoding="utf-8")
-    return path
 
 
 def count_answer(body: bytes, media_type: str) -> int:
