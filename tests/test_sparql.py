@@ -485,3 +485,15 @@ def test_openapi_description(client) -> None:
     assert {"get", "post", "options"} <= set(spec["paths"]["/sparql"])
     statuses = set(spec["paths"]["/sparql"]["post"]["responses"])
     assert {"200", "400", "403", "406", "413", "414", "415", "503"} <= statuses
+
+
+def test_head_describes_the_service_like_get() -> None:
+    from paxsilica.app import create_app
+    from paxsilica.config import load_settings
+
+    client = create_app(load_settings({})).test_client()
+    get = client.get("/sparql", headers={"Accept": "text/turtle"})
+    head = client.head("/sparql", headers={"Accept": "text/turtle"})
+    assert get.status_code == head.status_code == 200
+    assert head.headers["Content-Type"] == get.headers["Content-Type"]
+    assert head.data == b""

@@ -318,7 +318,7 @@ def endpoint() -> Response:
                 "(SELECT, ASK, CONSTRUCT or DESCRIBE)",
             )
         if query is None:
-            if request.method == "GET":
+            if request.method in ("GET", "HEAD"):
                 return _describe(params)
             raise ProtocolError(400, "Bad request: no query; send it as the 'query' parameter")
         if not query.strip():
