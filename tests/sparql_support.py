@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 from pathlib import Path
@@ -70,3 +71,16 @@ class ConnectionRecorder:
                         + b"Connection: close\r\n\r\n"
                         + self.answer
                     )
+
+
+def cpu_seconds(pids: set[int]) -> float:
+    """Return the CPU time, in seconds, that the given processes have used so far."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime and stime, in clock ticks (proc(5)).
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")

@@ -20,7 +20,14 @@ from conftest import IN_CI
 from paxsilica import iris
 from paxsilica.query_worker import QueryJob, QueryPool, execute
 from paxsilica.store import DataFile, load_file
-from sparql_support import EX, FIXTURE, RUNAWAY, SPARQL_JSON_ANSWER, ConnectionRecorder
+from sparql_support import (
+    EX,
+    FIXTURE,
+    RUNAWAY,
+    SPARQL_JSON_ANSWER,
+    ConnectionRecorder,
+    cpu_seconds,
+)
 
 ITEMS = f"SELECT ?item WHERE {{ <{EX}items> <{EX}item> ?item }} ORDER BY ?item"
 GRAPH = ox.NamedNode(iris.user_graph_iri("sparql-fixture.ttl"))
@@ -176,17 +183,6 @@ def children_of(pid: int) -> set[int]:
             if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
                 found.add(int(entry))
     return found
-
-
-def cpu_seconds(pids: set[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def test_pool_answers_like_execute(pool: QueryPool, store: ox.Store) -> None:

@@ -117,37 +117,24 @@ def test_load_command_pushes(
     from paxsilica.cli import main
 
     scratch_graphs.append("urn:paxsilica:cli")
+    push = [
+        "load",
+        "--quiet",
+        "--endpoint",
+        virtuoso.sparql_url,
+        "--update-endpoint",
+        virtuoso.update_url,
+        "--endpoint-user",
+        virtuoso.user,
+        "--graph",
+        "urn:paxsilica:cli",
+    ]
     monkeypatch.setenv("PAXSILICA_ENDPOINT_PASSWORD", virtuoso.password)
-    status = main(
-        [
-            "load",
-            "--quiet",
-            "--endpoint",
-            virtuoso.sparql_url,
-            "--update-endpoint",
-            virtuoso.update_url,
-            "--endpoint-user",
-            virtuoso.user,
-            "--graph",
-            "urn:paxsilica:cli",
-        ]
-    )
-    assert status == 0
+    assert main(push) == 0
     assert "<urn:paxsilica:cli>:" in capsys.readouterr().out
     assert count(virtuoso, "urn:paxsilica:cli") > 0
     monkeypatch.setenv("PAXSILICA_ENDPOINT_PASSWORD", "wrong")
-    status = main(
-        [
-            "load",
-            "--quiet",
-            "--endpoint",
-            virtuoso.sparql_url,
-            "--update-endpoint",
-            virtuoso.update_url,
-            "--endpoint-user",
-            virtuoso.user,
-        ]
-    )
+    status = main(push)
     assert status == 2
     assert "sparql-auth" in capsys.readouterr().err
 

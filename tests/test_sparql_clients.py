@@ -21,7 +21,14 @@ from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, GET, JSON, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
 
 from publication_support import live_server
-from sparql_support import EX, FIXTURE, RUNAWAY, SPARQL_JSON_ANSWER, ConnectionRecorder
+from sparql_support import (
+    EX,
+    FIXTURE,
+    RUNAWAY,
+    SPARQL_JSON_ANSWER,
+    ConnectionRecorder,
+    cpu_seconds,
+)
 
 RANKS = f"SELECT ?thing ?rank WHERE {{ ?thing <{EX}rank> ?rank }} ORDER BY ?rank"
 EXPECTED = [(EX + "alpha", 1), (EX + "beta", 2), (EX + "gamma", 3)]
@@ -270,17 +277,6 @@ def server_processes(base: str) -> set[int]:
         ):
             found.add(int(entry))
     return found
-
-
-def cpu_seconds(pids: set[int]) -> float:
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += int(fields[11]) + int(fields[12])
-    return total / os.sysconf("SC_CLK_TCK")
 
 
 def test_a_runaway_query_is_cut_off_while_another_client_is_served(server: str) -> None:

@@ -29,6 +29,31 @@ class RemoteEndpointError(Exception):
     """The remote SPARQL server refused a request or could not be reached; says which and why."""
 
 
+def _new_client(url: str, timeout: float, user: str | None, password: str | None) -> SPARQLWrapper:
+    """Return a SPARQLWrapper client that POSTs to ``url``, with digest auth when a user is set."""
+    client = SPARQLWrapper(url)
+    client.setMethod(POST)
+    client.setTimeout(max(1, round(timeout)))
+    if user is not None:
+        client.setHTTPAuth(DIGEST)
+        client.setCredentials(user, password or "")
+    return client
+
+
+def _send(client: SPARQLWrapper, url: str) -> bytes:
+    """Send the client's request; return the answer's body, or raise RemoteEndpointError."""
+    try:
+        with client.query().response as response:
+            return response.read()
+    except SPARQLWrapperException as error:
+        message = str(error)
+        if len(message) > ERROR_EXCERPT_CHARS:
+            message = message[:ERROR_EXCERPT_CHARS] + " [...]"
+        raise RemoteEndpointError(f"{url}: {message}") from None
+    except OSError as error:  # URLError, timeouts and socket errors
+        raise RemoteEndpointError(f"{url}: {error}") from None
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where a remote SPARQL server answers updates, and the credentials it wants."""
@@ -40,22 +65,9 @@ class Endpoint:
 
     def update(self, text: str) -> None:
         """Send one SPARQL Update request, or raise RemoteEndpointError."""
-        client = SPARQLWrapper(self.update_url)
-        client.setMethod(POST)
-        client.setTimeout(int(self.timeout))
-        if self.user is not None:
-            client.setHTTPAuth(DIGEST)
-            client.setCredentials(self.user, self.password or "")
+        client = _new_client(self.update_url, self.timeout, self.user, self.password)
         client.setQuery(text)
-        try:
-            client.query()
-        except SPARQLWrapperException as error:
-            message = str(error)
-            if len(message) > ERROR_EXCERPT_CHARS:
-                message = message[:ERROR_EXCERPT_CHARS] + " [...]"
-            raise RemoteEndpointError(f"{self.update_url}: {message}") from None
-        except OSError as error:  # URLError and socket errors
-            raise RemoteEndpointError(f"{self.update_url}: {error}") from None
+        _send(client, self.update_url)
 
 
 def _molecules(triples: Iterable[ox.Triple]) -> Iterator[list[ox.Triple]]:
@@ -271,12 +283,7 @@ class RemoteStore:
     def _client(
         self, query: str, default_graphs: Iterable[str], named_graphs: Iterable[str]
     ) -> SPARQLWrapper:
-        client = SPARQLWrapper(self.url)
-        client.setMethod(POST)
-        client.setTimeout(max(1, round(self.timeout)))
-        if self.user is not None:
-            client.setHTTPAuth(DIGEST)
-            client.setCredentials(self.user, self.password or "")
+        client = _new_client(self.url, self.timeout, self.user, self.password)
         for graph in default_graphs:
             client.addDefaultGraph(graph)
         for graph in named_graphs:
@@ -287,16 +294,7 @@ class RemoteStore:
     def _send(self, client: SPARQLWrapper, accept: str) -> bytes:
         client.setOnlyConneg(True)
         client.addCustomHttpHeader("Accept", accept)
-        try:
-            with client.query().response as response:
-                return response.read()
-        except SPARQLWrapperException as error:
-            message = str(error)
-            if len(message) > ERROR_EXCERPT_CHARS:
-                message = message[:ERROR_EXCERPT_CHARS] + " [...]"
-            raise RemoteEndpointError(f"{self.url}: {message}") from None
-        except OSError as error:  # URLError, timeouts and socket errors
-            raise RemoteEndpointError(f"{self.url}: {error}") from None
+        return _send(client, self.url)
 
     def _select(self, query: str, dataset: bool = True):
         return self.query(query) if dataset else self._run(query, (), ())
