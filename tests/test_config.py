@@ -19,6 +19,11 @@ def test_environment_overrides_defaults_and_arguments_override_environment() -> 
     assert settings.query_timeout == 2.5
 
 
+def test_recycling_query_workers_can_be_turned_off_from_the_environment() -> None:
+    assert Settings().query_worker_recycle_mib > 0
+    assert load_settings({"PAXSILICA_QUERY_WORKER_RECYCLE_MIB": "0"}).query_worker_recycle_mib == 0
+
+
 def test_lists_from_environment() -> None:
     settings = load_settings(
         {"PAXSILICA_DATA_FILES": "a.ttl:b.nt", "PAXSILICA_SERVICE_ALLOW": "http://a/,http://b/"}
@@ -35,6 +40,7 @@ def test_lists_from_environment() -> None:
         ({"base_iri": "ftp://example.org/"}, "setting base_iri"),
         ({"base_iri": "http://example.org"}, "ending with '/'"),
         ({"query_timeout": -1}, "setting query_timeout"),
+        ({"query_worker_recycle_mib": -1}, "setting query_worker_recycle_mib"),
         ({"colour": "blue"}, "unknown settings: colour"),
     ],
 )

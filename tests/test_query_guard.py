@@ -12,7 +12,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from paxsilica import query_guard
-from paxsilica.query_guard import QueryRefused, inspect, looks_like_update, normalize_allow_list
+from paxsilica.query_guard import (
+    QueryRefused,
+    inspect,
+    looks_like_update,
+    normalize_allow_list,
+    prologue_prefixes,
+)
 from sparql_support import ConnectionRecorder
 
 
@@ -213,3 +219,28 @@ def test_long_queries_are_bounded_before_the_parser_sees_them() -> None:
     # Long but flat and modest: fine.
     values = "SELECT * WHERE { VALUES ?x { " + " ".join(str(n) for n in range(20_000)) + " } }"
     assert inspect(values).service_targets == ()
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("DESCRIBE <http://ex.org/a>", {}),
+        (
+            "PREFIX a: <http://a.org/> prefix B: <http://b.org/#> SELECT * {}",
+            {"a": "http://a.org/", "B": "http://b.org/#"},
+        ),
+        (
+            "BASE <http://ex.org/> PREFIX : <x/> PREFIX ex: <http://ex.org/> ASK {}",
+            {"ex": "http://ex.org/"},
+        ),
+        (
+            "# a comment\nPREFIX e\u00e9: <http://e.org/> VERSION '1.2' PREFIX f: <urn:f:> ASK {}",
+            {"e\u00e9": "http://e.org/", "f": "urn:f:"},
+        ),
+        # Declarations after the prologue are no prefixes of the query's; a cut query has none.
+        ("SELECT * { ?s ?p ?o } PREFIX late: <http://late.org/>", {}),
+        ("PREFIX cut:", {}),
+    ],
+)
+def test_the_prefixes_of_the_prologue_are_read(query: str, expected: dict) -> None:
+    assert prologue_prefixes(query) == expected

@@ -265,6 +265,37 @@ def test_a_query_needing_too_much_memory_kills_only_its_worker(store: ox.Store) 
         small.close()
 
 
+def test_a_worker_within_its_memory_allowance_serves_query_after_query(store: ox.Store) -> None:
+    keeping = QueryPool(store, size=1)
+    try:
+        assert keeping.run(QueryJob(ITEMS), 10).status == 200
+        workers = children_of(keeping.zygote_pid)
+        for _ in range(5):
+            outcome = keeping.run(QueryJob(ITEMS), 10)
+            assert (outcome.status, outcome.retire) == (200, False)
+        assert children_of(keeping.zygote_pid) == workers != set()
+    finally:
+        keeping.close()
+
+
+def test_a_worker_past_its_memory_allowance_is_replaced_after_answering(
+    store: ox.Store,
+) -> None:
+    # Any worker has faulted in more than one byte once it has run a query: each answer
+    # retires the worker that gave it.
+    recycling = QueryPool(store, size=1, recycle_bytes=1)
+    try:
+        for _ in range(3):
+            outcome = recycling.run(QueryJob(ITEMS), 10)
+            assert (outcome.status, outcome.retire) == (200, True)
+            assert items_of(outcome, "json") == list(range(1, 13))
+            # The retired worker is gone (killed and reaped) once the answer is back.
+            assert children_of(recycling.zygote_pid) == set()
+        assert recycling.run(QueryJob("ASK {}"), 10).status == 200
+    finally:
+        recycling.close()
+
+
 def test_deeply_nested_queries_run_on_the_large_stack(pool: QueryPool) -> None:
     # 5000 nested calls overflow a default 8 MiB stack; the query thread has room.
     nested = "SELECT (" + "CONCAT(" * 5000 + "'a'" + ")" * 5000 + " AS ?x) WHERE {}"

@@ -221,6 +221,24 @@ def test_construct_negotiation(client, accept: str, rdflib_format: str | None) -
     assert isomorphic(got, fixture_graph())
 
 
+def test_a_turtle_answer_uses_the_prefixes_the_query_declares(client) -> None:
+    query = (
+        f"PREFIX ex: <{EX}>\nBASE <{EX}>\nPREFIX rel: <relative/>\n"
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{FIXTURE_GRAPH}> {{ ?s ?p ?o }} }}"
+    )
+    response = client.get(
+        "/sparql", query_string={"query": query}, headers={"Accept": "text/turtle"}
+    )
+    text = response.get_data(as_text=True)
+    declared = re.findall(r"@prefix (\w*):", text)
+    # The absolute one only: a relative prefix IRI would need the BASE to mean anything.
+    assert declared == ["ex"]
+    assert f"<{EX}alpha>" not in text and "ex:alpha" in text
+    got = rdflib.Graph()
+    got.parse(data=text, format="turtle")
+    assert isomorphic(got, fixture_graph())
+
+
 def test_describe(client) -> None:
     response = client.get(
         "/sparql",

@@ -36,6 +36,9 @@ class Settings:
     service_allow: tuple[str, ...] = ()
     # Queries one server process runs at once (each in its own killable worker process).
     query_workers: int = 4
+    # A query worker that has made this many MiB of memory its own (copies of the pages of the
+    # in-memory store it read, results it built) is replaced after its answer; 0: never.
+    query_worker_recycle_mib: int = 1024
 
     @property
     def rewriter(self) -> iris.BaseRewriter:
@@ -75,6 +78,8 @@ def _check(settings: Settings) -> Settings:
     ):
         if getattr(settings, name) <= 0:
             raise SettingsError(f"setting {name}: must be a positive number")
+    if settings.query_worker_recycle_mib < 0:
+        raise SettingsError("setting query_worker_recycle_mib: must be 0 (never) or more")
     if settings.query_timeout <= 0:
         raise SettingsError("setting query_timeout: must be a positive number of seconds")
     return settings

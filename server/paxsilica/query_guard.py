@@ -18,6 +18,7 @@ Whatever this scan cannot place is treated as code, never skipped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 # Bounds the work and the recursion a query may cause in the parser; Oxigraph's recursive
@@ -107,7 +108,10 @@ class QueryFacts:
 
 def tokenize(query: str) -> list[Token]:
     """Return the significant tokens of a query (no whitespace, no comments)."""
-    tokens: list[Token] = []
+    return list(_tokens(query))
+
+
+def _tokens(query: str) -> Iterator[Token]:
     for match in _TOKEN.finditer(query):
         kind = match.lastgroup
         if kind in ("ws", "comment"):
@@ -115,12 +119,34 @@ def tokenize(query: str) -> list[Token]:
         if kind in ("prefix", "local"):  # a nested group; the enclosing one is pname
             kind = "pname"
         if kind == "pname":
-            tokens.append(
-                Token("pname", match.group(), match["prefix"] or "", match["local"] or "")
-            )
+            yield Token("pname", match.group(), match["prefix"] or "", match["local"] or "")
         else:
-            tokens.append(Token(kind, match.group()))
-    return tokens
+            yield Token(kind, match.group())
+
+
+def prologue_prefixes(query: str) -> dict[str, str]:
+    """Return the prefixes a query's prologue declares with absolute IRIs.
+
+    An answer in Turtle uses them, as the query's author chose them; reading stops at the first
+    token after the prologue, so a long query costs no more than a short one.
+    """
+    prefixes: dict[str, str] = {}
+    tokens = _tokens(query)
+    for token in tokens:
+        word = token.text.lower() if token.kind == "word" else None
+        if word in ("base", "version"):
+            next(tokens, None)
+        elif word == "prefix":
+            declared, iri = next(tokens, None), next(tokens, None)
+            if declared is None or iri is None:
+                break
+            if declared.kind == "pname" and not declared.local and iri.kind == "iri":
+                value = _unescape_iri(iri.text[1:-1])
+                if _SCHEME.match(value):
+                    prefixes[declared.prefix] = value
+        else:
+            break
+    return prefixes
 
 
 def _code_text(token: Token) -> str:

@@ -19,6 +19,10 @@ design:
   every web process has gone.
 - Queries run on a thread with a large stack (Oxigraph's parser recurses) in a process with a
   bounded address space, so a pathological query kills its worker, not the server.
+- Reading pyoxigraph's in-memory store writes to the pages it reads (its nodes carry locks and
+  reference counts), so a query that scans the store makes its worker copy those pages: a
+  worker past its memory allowance is retired after answering and a fresh one forked next
+  time, so copies do not pile up in every worker (see ``recycle_bytes``).
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import gc
 import logging
 import marshal
 import os
+import resource
 import select
 import signal
 import socket
@@ -60,6 +65,13 @@ QUERY_STACK_BYTES = 512 * 1024 * 1024
 QUERY_MEMORY_BYTES = 4 * 1024 * 1024 * 1024
 # How long the web process waits for the zygote to fork a worker or kill one.
 ZYGOTE_REPLY_SECONDS = 10.0
+# How much memory a worker may make its own (pages of the store it copied, results it built)
+# before it is replaced by a fresh fork of the zygote. A fresh worker copies again what it
+# reads, which makes scans several times slower, so the default only stops the copies of a
+# large in-memory store from adding up to several times its size (at a million triples a
+# worker copies at most about 270 MiB and is never replaced).
+RECYCLE_BYTES = 1024 * 1024 * 1024
+_PAGE_BYTES = resource.getpagesize()
 
 RESULTS_FORMATS = {t.key: t.results_format for t in media.RESULTS_TYPES}
 GRAPH_FORMATS = {t.key: t.rdf_format for t in (*media.GRAPH_TYPES, media.N_QUADS, media.TRIG)}
@@ -117,6 +129,8 @@ class QueryOutcome:
     message: str | None = None
     # Seconds after which a retry may succeed, when the server was only too busy.
     retry_after: int | None = None
+    # The worker that answered has used up its memory allowance and is to be replaced.
+    retire: bool = False
 
     def meta(self) -> dict[str, Any]:
         """Return everything but the body, for marshal."""
@@ -124,41 +138,26 @@ class QueryOutcome:
 
 
 class Channel:
-    """Length-prefixed messages over a stream socket, with as few system calls as may be.
+    """Length-prefixed messages over a blocking stream socket, with as few system calls as may be.
 
-    A small message is written with one call and read with one (after a poll, for the web
-    process, which waits with a deadline); the two sides take turns, so neither ever reads
-    past a message.
+    A small message is written with one call and read with one; the two sides take turns, so
+    neither ever reads past a message. Neither side waits with a timeout: a web process's
+    deadlines are kept by its watchdog (see ``_Watchdog``), which shuts the socket of an
+    overdue worker down and so ends the wait.
     """
 
-    def __init__(self, sock: socket.socket, waits_with_deadline: bool):
+    def __init__(self, sock: socket.socket):
+        sock.setblocking(True)
         self.sock = sock
         self._buffer = bytearray(65536)
-        self._poller: select.poll | None = None
-        if waits_with_deadline:
-            # Non-blocking for good, polled explicitly: changing a socket's timeout costs a
-            # system call each time.
-            sock.setblocking(False)
-            self._poller = select.poll()
-            self._poller.register(sock.fileno(), select.POLLIN)
 
     def send(self, *parts: bytes) -> None:
         """Send one message made of the parts."""
         size = sum(len(part) for part in parts)
-        data = memoryview(b"".join([_LENGTH.pack(size), *parts]))
-        if self._poller is None:
-            self.sock.sendall(data)
-            return
-        while data:
-            try:
-                data = data[self.sock.send(data) :]
-            except BlockingIOError:
-                select.select([], [self.sock], [], ZYGOTE_REPLY_SECONDS)
+        self.sock.sendall(b"".join([_LENGTH.pack(size), *parts]))
 
-    def receive(self, timeout: float | None = None) -> bytes | None:
-        """Return the next message, None if none began within ``timeout``; EOFError at the end."""
-        if self._poller is not None and not self._wait(timeout):
-            return None
+    def receive(self) -> bytes:
+        """Return the next message; EOFError when the other side has gone or was shut down."""
         view = memoryview(self._buffer)
         got = self._more(view)
         while got < _LENGTH.size:
@@ -177,22 +176,16 @@ class Channel:
             filled += self._more(rest[filled:])
         return bytes(message)
 
-    def _wait(self, timeout: float | None) -> bool:
-        milliseconds = None if timeout is None else max(int(timeout * 1000), 1)
-        return bool(self._poller.poll(milliseconds))
-
     def _more(self, view: memoryview) -> int:
-        while True:
-            try:
-                received = self.sock.recv_into(view)
-            except BlockingIOError:
-                # The rest of a message follows its start at once; a stall is a dead worker.
-                if not self._wait(ZYGOTE_REPLY_SECONDS):
-                    raise EOFError from None
-                continue
-            if received == 0:
-                raise EOFError
-            return received
+        received = self.sock.recv_into(view)
+        if received == 0:
+            raise EOFError
+        return received
+
+    def interrupt(self) -> None:
+        """End a wait on this channel in another thread (it sees EOFError)."""
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
 
     def fileno(self) -> int:
         """The socket's file descriptor (-1 once closed)."""
@@ -359,7 +352,14 @@ def _limit_memory(extra_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _serve_jobs(store: ox.Store, channel: Channel) -> None:
+def _private_bytes_since_fork() -> int:
+    """Bytes of memory this process has faulted in since it was forked: an upper bound of what
+    it holds of its own (a copied page of the store, a new page of results: one minor fault
+    each), read with one system call."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt * _PAGE_BYTES
+
+
+def _serve_jobs(store: ox.Store, channel: Channel, recycle_bytes: int) -> None:
     while True:
         try:
             raw = channel.receive()
@@ -373,6 +373,8 @@ def _serve_jobs(store: ox.Store, channel: Channel) -> None:
             # A bug, not the query's doing: log it for the operator, answer without details.
             traceback.print_exc(file=sys.stderr)
             outcome = QueryOutcome(500, message="Internal error while running the query.")
+        if recycle_bytes and _private_bytes_since_fork() > recycle_bytes:
+            outcome.retire = True
         meta = marshal.dumps(outcome.meta())
         try:
             # One message: the length of the metadata, the metadata, the body.
@@ -381,13 +383,17 @@ def _serve_jobs(store: ox.Store, channel: Channel) -> None:
             return
 
 
-def _worker_main(store: ox.Store, sock: socket.socket, memory_bytes: int, zygote: int) -> None:
+def _worker_main(
+    store: ox.Store, sock: socket.socket, memory_bytes: int, recycle_bytes: int, zygote: int
+) -> None:
     _die_with_parent()
     if os.getppid() != zygote:  # the zygote went before the death signal was armed
         return
-    channel = Channel(sock, waits_with_deadline=False)
+    channel = Channel(sock)
     threading.stack_size(QUERY_STACK_BYTES)
-    runner = threading.Thread(target=_serve_jobs, args=(store, channel), name="query")
+    runner = threading.Thread(
+        target=_serve_jobs, args=(store, channel, recycle_bytes), name="query"
+    )
     runner.start()
     _limit_memory(memory_bytes)
     runner.join()
@@ -441,10 +447,13 @@ def _close_inherited_fds(keep: set[int], keep_paths: tuple[str, ...]) -> None:
 class _Zygote:
     """The zygote's side: forks workers for each web process's channel and kills them."""
 
-    def __init__(self, store: ox.Store, control: socket.socket, memory_bytes: int):
+    def __init__(
+        self, store: ox.Store, control: socket.socket, memory_bytes: int, recycle_bytes: int
+    ):
         self.store = store
         self.control = control
         self.memory_bytes = memory_bytes
+        self.recycle_bytes = recycle_bytes
         self.pid = os.getpid()
         self.channels: dict[socket.socket, set[int]] = {}
         self.children: set[int] = set()
@@ -506,7 +515,7 @@ class _Zygote:
                 self.control.close()
                 for channel in self.channels:
                     channel.close()
-                _worker_main(self.store, child_end, self.memory_bytes, self.pid)
+                _worker_main(self.store, child_end, self.memory_bytes, self.recycle_bytes, self.pid)
             finally:
                 os._exit(0)
         child_end.close()
@@ -551,7 +560,7 @@ def _zygote_main(
     store: ox.Store,
     control: socket.socket,
     isolate: bool,
-    memory_bytes: int,
+    limits: tuple[int, int],
     keep_paths: tuple[str, ...],
 ) -> None:
     # Nothing inherited from the web process may be finalized here: its sockets are not ours.
@@ -560,7 +569,7 @@ def _zygote_main(
     _close_inherited_fds({control.fileno()}, keep_paths)
     isolated = _isolate_network() if isolate else False
     control.sendall(b"I1" if isolated else b"I0")
-    zygote = _Zygote(store, control, memory_bytes)
+    zygote = _Zygote(store, control, *limits)
     try:
         zygote.run()
     finally:
@@ -578,10 +587,52 @@ class ZygoteGone(Exception):
     """The zygote does not answer; the pool starts a new one."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Worker:
     pid: int
     channel: Channel
+
+
+class _Watchdog:
+    """Ends the wait for every worker whose query has run past its deadline, in one web process.
+
+    One thread per web process looks at the deadlines a few times a second, so that the
+    threads waiting for answers block in a plain read: one system call, no timeout to arm.
+    Whoever takes a worker's deadline out first (its waiting thread with the answer, or this
+    thread when it is overdue) decides what became of the query.
+    """
+
+    TICK_SECONDS = 0.05
+
+    def __init__(self):
+        self.deadlines: dict[_Worker, float] = {}
+        self.closed = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def watch(self, worker: _Worker, deadline: float) -> None:
+        """Interrupt the worker's channel if it is still watched at the deadline."""
+        self.deadlines[worker] = deadline
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="query-watchdog", daemon=True
+                    )
+                    self._thread.start()
+
+    def unwatch(self, worker: _Worker) -> bool:
+        """Stop watching the worker; False if its deadline had passed and it was interrupted."""
+        return self.deadlines.pop(worker, None) is not None
+
+    def _run(self) -> None:
+        while not self.closed:
+            time.sleep(self.TICK_SECONDS)
+            now = time.monotonic()
+            # list() copies the dict in one step under the GIL; the pop decides the race.
+            for worker, deadline in list(self.deadlines.items()):
+                if deadline <= now and self.deadlines.pop(worker, None) is not None:
+                    worker.channel.interrupt()
 
 
 class _ProcessPool:
@@ -592,6 +643,8 @@ class _ProcessPool:
         self.cond = threading.Condition()
         self.idle: list[_Worker] = []
         self.live = 0
+        self.waiting = 0
+        self.watchdog = _Watchdog()
         self.channel_lock = threading.Lock()
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
@@ -605,15 +658,25 @@ class _ProcessPool:
         self.channel = ours
 
     def acquire(self, deadline: float) -> _Worker:
+        # The common case takes no lock: list.pop is atomic, and release() appends before it
+        # looks for waiters, so a waiter that missed a worker here finds it below.
+        try:
+            return self.idle.pop()
+        except IndexError:
+            pass
         with self.cond:
-            while not self.idle and self.live >= self.size:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    raise PoolBusy
-                self.cond.wait(remaining)
-            if self.idle:
-                return self.idle.pop()
-            self.live += 1
+            self.waiting += 1
+            try:
+                while not self.idle and self.live >= self.size:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise PoolBusy
+                    self.cond.wait(remaining)
+                if self.idle:
+                    return self.idle.pop()
+                self.live += 1
+            finally:
+                self.waiting -= 1
         try:
             return self._spawn()
         except BaseException:
@@ -634,12 +697,13 @@ class _ProcessPool:
                 os.close(fd)
             raise ZygoteGone("the zygote did not fork a worker")
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=fds[0])
-        return _Worker(_PID.unpack(message)[0], Channel(sock, waits_with_deadline=True))
+        return _Worker(_PID.unpack(message)[0], Channel(sock))
 
     def release(self, worker: _Worker) -> None:
-        with self.cond:
-            self.idle.append(worker)
-            self.cond.notify()
+        self.idle.append(worker)
+        if self.waiting:
+            with self.cond:
+                self.cond.notify()
 
     def discard(self, worker: _Worker) -> int:
         """Kill a worker (if still alive) and return its wait status, -1 if unknown."""
@@ -659,6 +723,7 @@ class _ProcessPool:
         return status
 
     def close(self) -> None:
+        self.watchdog.closed = True
         with self.cond:
             for worker in self.idle:
                 worker.channel.close()
@@ -721,7 +786,9 @@ class QueryPool:
 
     ``size`` is how many queries one web process runs at once; more wait for a free worker
     (the wait counts against their time). ``isolate_network`` puts the workers in an empty
-    network namespace (when the platform allows; see ``network_isolated``).
+    network namespace (when the platform allows; see ``network_isolated``). ``memory_bytes``
+    bounds what one query may allocate; a worker that has made ``recycle_bytes`` of memory its
+    own is replaced after its answer (0: never).
     """
 
     def __init__(
@@ -731,12 +798,13 @@ class QueryPool:
         *,
         isolate_network: bool = True,
         memory_bytes: int = QUERY_MEMORY_BYTES,
+        recycle_bytes: int = RECYCLE_BYTES,
         keep_paths: Iterable[str] = (),
     ):
         self._store = store
         self._size = size
         self._isolate = isolate_network
-        self._memory_bytes = memory_bytes
+        self._limits = (memory_bytes, recycle_bytes)
         self._keep_paths = tuple(str(Path(p).resolve()) for p in keep_paths)
         self._state = _PoolState()
         _STATES.add(self._state)
@@ -769,9 +837,7 @@ class QueryPool:
                 for fd in others:
                     with contextlib.suppress(OSError):
                         os.close(fd)
-                _zygote_main(
-                    self._store, theirs, self._isolate, self._memory_bytes, self._keep_paths
-                )
+                _zygote_main(self._store, theirs, self._isolate, self._limits, self._keep_paths)
             finally:
                 os._exit(0)
         theirs.close()
@@ -838,36 +904,45 @@ class QueryPool:
             except ZygoteGone:
                 self._restart(pool)
                 continue
+            pool.watchdog.watch(worker, deadline)
             try:
                 worker.channel.send(job.dump())
             except OSError:
+                if not pool.watchdog.unwatch(worker):
+                    pool.discard(worker)
+                    return self._timed_out(timeout)
                 # The worker died while idle (killed from outside); use another.
                 pool.discard(worker)
                 continue
-            return self._collect(pool, worker, deadline, timeout)
+            return self._collect(pool, worker, timeout)
         return QueryOutcome(503, message="The query service is restarting. Try again shortly.")
 
-    def _collect(
-        self, pool: _ProcessPool, worker: _Worker, deadline: float, timeout: float
-    ) -> QueryOutcome:
-        remaining = deadline - time.monotonic()
+    def _collect(self, pool: _ProcessPool, worker: _Worker, timeout: float) -> QueryOutcome:
         try:
-            reply = worker.channel.receive(remaining) if remaining > 0 else None
-            if reply is None:
-                pool.discard(worker)
-                return QueryOutcome(
-                    503,
-                    message=f"Query timeout: the query ran longer than {timeout:g} s and was "
-                    "stopped. Make it more selective, or add a LIMIT.",
-                )
+            reply = worker.channel.receive()
             (size,) = _LENGTH.unpack_from(reply)
             meta_end = _LENGTH.size + size
             meta = marshal.loads(reply[_LENGTH.size : meta_end])  # noqa: S302 (our own worker)
-            body = reply[meta_end:]
-        except (EOFError, OSError, ValueError, struct.error):
+            outcome = QueryOutcome(body=reply[meta_end:], **meta)
+        except (EOFError, OSError, ValueError, TypeError, struct.error):
+            if not pool.watchdog.unwatch(worker):
+                pool.discard(worker)
+                return self._timed_out(timeout)
             return self._crashed(pool, worker)
-        pool.release(worker)
-        return QueryOutcome(body=body, **meta)
+        # A worker the watchdog interrupted as its answer came has a dead channel: replace it.
+        if not pool.watchdog.unwatch(worker) or outcome.retire:
+            pool.discard(worker)
+        else:
+            pool.release(worker)
+        return outcome
+
+    @staticmethod
+    def _timed_out(timeout: float) -> QueryOutcome:
+        return QueryOutcome(
+            503,
+            message=f"Query timeout: the query ran longer than {timeout:g} s and was stopped. "
+            "Make it more selective, or add a LIMIT.",
+        )
 
     def _crashed(self, pool: _ProcessPool, worker: _Worker) -> QueryOutcome:
         status = pool.discard(worker)

@@ -348,8 +348,9 @@ def _answer(endpoint_service: SparqlService, params: QueryRequest) -> Response:
         default_graphs=params.default_graphs if protocol_dataset else None,
         named_graphs=params.named_graphs if protocol_dataset else None,
         max_rows=min(settings.max_rows, HTML_MAX_ROWS) if html_asked else settings.max_rows,
-        # Only Turtle and TriG use prefixes; the others need not carry them to the worker.
-        prefixes=endpoint_service.prefixes if job_uses_prefixes(for_graphs) else {},
+        # Turtle and TriG answers use the query's own prefixes, as Fuseki's do: declaring
+        # every known vocabulary would cost more than writing a small answer.
+        prefixes=query_guard.prologue_prefixes(query) if job_uses_prefixes(for_graphs) else {},
     )
     outcome = endpoint_service.pool.run(job, settings.query_timeout)
     if outcome.status != 200:
@@ -723,6 +724,7 @@ def install(app: Flask) -> None:
         # Over a remote store the workers must reach that server; SERVICE is still refused
         # (or allow-listed) by the query guard before any query is forwarded.
         isolate_network=not allow and settings.endpoint is None,
+        recycle_bytes=settings.query_worker_recycle_mib * 1024 * 1024,
         keep_paths=[settings.store_path] if settings.store_path else [],
     )
     rewriter = settings.rewriter
