@@ -1,21 +1,22 @@
-"""Shared pieces of the benchmark scripts: free ports, starting and stopping servers, polling."""
+"""Shared pieces of the benchmark scripts: free ports, starting and stopping servers, polling.
+
+Ports and stopping come from the tests' helpers (tests/process_support.py), so that the
+benchmarks and the tests manage server processes one way.
+"""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
+from process_support import free_port, stop
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+__all__ = ["first_answer", "free_port", "stop"]
 
 
 def first_answer(url: str, process: subprocess.Popen, timeout: float = 60.0, headers=None) -> float:
@@ -32,14 +33,3 @@ def first_answer(url: str, process: subprocess.Popen, timeout: float = 60.0, hea
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.005)
     raise RuntimeError(f"no answer from {url} within {timeout} s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop a server started in its own session: SIGTERM, then SIGKILL to its group."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -24,6 +22,7 @@ import rdflib
 from rdflib.namespace import RDF, RDFS
 
 from paxsilica import iris
+from process_support import free_port, stop
 
 FIXTURE = Path(__file__).parent / "fixtures" / "publication.ttl"
 
@@ -139,13 +138,6 @@ def parse(body: bytes, mime: str) -> rdflib.Graph:
 # --- a live gunicorn server --------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
     """Poll a URL until it answers; raise if the process dies or the time runs out."""
     deadline = time.monotonic() + timeout
@@ -203,14 +195,3 @@ def live_server(
             yield base
         finally:
             stop(process)
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop a server process and its workers."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=5)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
+
+from process_support import free_port
 
 VAD_DIR = "/usr/share/virtuoso-opensource-7/vad"
 VSP_DIR = "/var/lib/virtuoso-opensource-7/vsp"
@@ -50,13 +51,6 @@ ResultSetMaxRows = 1000000
 MaxQueryExecutionTime = 60
 MaxQueryCostEstimationTime = 400
 """
-
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class VirtuosoServer:
