@@ -18,7 +18,7 @@ from rdflib.compare import isomorphic
 
 from conftest import IN_CI
 from paxsilica import iris
-from paxsilica.query_worker import QueryJob, QueryPool, execute
+from paxsilica.query_worker import QueryJob, QueryPool, _Watchdog, _Worker, execute
 from paxsilica.store import DataFile, load_file
 from sparql_support import (
     EX,
@@ -224,6 +224,34 @@ def test_a_runaway_query_is_stopped_and_its_worker_replaced(pool: QueryPool) -> 
         assert runaway_pool.run(QueryJob("ASK { ?s ?p ?o }"), 10).status == 200
     finally:
         runaway_pool.close()
+
+
+class RecordingChannel:
+    """Stands in for a worker's channel: records that the watchdog interrupted it."""
+
+    def __init__(self):
+        self.interrupted = threading.Event()
+
+    def interrupt(self) -> None:
+        self.interrupted.set()
+
+
+def test_the_watchdog_interrupts_only_overdue_queries() -> None:
+    watchdog = _Watchdog()
+    try:
+        overdue, answered = (_Worker(0, RecordingChannel()) for _ in range(2))
+        watchdog.watch(overdue, time.monotonic() + 0.1)
+        watchdog.watch(answered, time.monotonic() + 0.1)
+        assert watchdog.unwatch(answered)  # its answer came in time
+        assert overdue.channel.interrupted.wait(timeout=5)
+        assert not watchdog.unwatch(overdue)  # the waiting thread learns it was too late
+        # A worker watched again for its next query is judged by the new deadline only.
+        watchdog.watch(answered, time.monotonic() + 60)
+        time.sleep(3 * _Watchdog.TICK_SECONDS)
+        assert not answered.channel.interrupted.is_set()
+        assert watchdog.unwatch(answered)
+    finally:
+        watchdog.closed = True
 
 
 def test_a_worker_killed_from_outside_is_replaced(pool: QueryPool) -> None:

@@ -599,7 +599,9 @@ class _Watchdog:
     One thread per web process looks at the deadlines a few times a second, so that the
     threads waiting for answers block in a plain read: one system call, no timeout to arm.
     Whoever takes a worker's deadline out first (its waiting thread with the answer, or this
-    thread when it is overdue) decides what became of the query.
+    thread when it is overdue) decides what became of the query; the lock (uncontended, a
+    fraction of a microsecond) keeps a deadline set for the worker's next query from being
+    taken for the last one's.
     """
 
     TICK_SECONDS = 0.05
@@ -607,32 +609,34 @@ class _Watchdog:
     def __init__(self):
         self.deadlines: dict[_Worker, float] = {}
         self.closed = False
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
     def watch(self, worker: _Worker, deadline: float) -> None:
         """Interrupt the worker's channel if it is still watched at the deadline."""
-        self.deadlines[worker] = deadline
-        if self._thread is None:
-            with self._lock:
-                if self._thread is None:
-                    self._thread = threading.Thread(
-                        target=self._run, name="query-watchdog", daemon=True
-                    )
-                    self._thread.start()
+        with self._lock:
+            self.deadlines[worker] = deadline
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="query-watchdog", daemon=True
+                )
+                self._thread.start()
 
     def unwatch(self, worker: _Worker) -> bool:
         """Stop watching the worker; False if its deadline had passed and it was interrupted."""
-        return self.deadlines.pop(worker, None) is not None
+        with self._lock:
+            return self.deadlines.pop(worker, None) is not None
 
     def _run(self) -> None:
         while not self.closed:
             time.sleep(self.TICK_SECONDS)
             now = time.monotonic()
-            # list() copies the dict in one step under the GIL; the pop decides the race.
-            for worker, deadline in list(self.deadlines.items()):
-                if deadline <= now and self.deadlines.pop(worker, None) is not None:
-                    worker.channel.interrupt()
+            with self._lock:
+                overdue = [w for w, deadline in self.deadlines.items() if deadline <= now]
+                for worker in overdue:
+                    del self.deadlines[worker]
+            for worker in overdue:
+                worker.channel.interrupt()
 
 
 class _ProcessPool:
