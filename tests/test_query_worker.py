@@ -190,6 +190,16 @@ def test_pool_answers_like_execute(pool: QueryPool, store: ox.Store) -> None:
     assert pool.run(job, 10).body == execute(store, job).body
 
 
+def test_a_large_answer_crosses_the_channel_whole(pool: QueryPool, store: ox.Store) -> None:
+    # A 2 MiB literal: far more than the channel's 64 KiB buffer and the socket's own.
+    doublings = " ".join(f"BIND(CONCAT(?s{i}, ?s{i}) AS ?s{i + 1})" for i in range(11))
+    query = f"SELECT ?s11 WHERE {{ BIND('{'x' * 1024}' AS ?s0) {doublings} }}"
+    outcome = pool.run(QueryJob(query), 30)
+    assert outcome.status == 200 and isinstance(outcome.body, bytes)
+    assert len(outcome.body) > 2 * 1024 * 1024
+    assert outcome.body == execute(store, QueryJob(query)).body
+
+
 def test_a_runaway_query_is_stopped_and_its_worker_replaced(pool: QueryPool) -> None:
     big = ox.Store()
     for n in range(300):

@@ -156,8 +156,12 @@ class Channel:
         size = sum(len(part) for part in parts)
         self.sock.sendall(b"".join([_LENGTH.pack(size), *parts]))
 
-    def receive(self) -> bytes:
-        """Return the next message; EOFError when the other side has gone or was shut down."""
+    def receive(self) -> bytes | bytearray:
+        """Return the next message; EOFError when the other side has gone or was shut down.
+
+        A message larger than the channel's buffer is read straight into a buffer of its own,
+        which is returned as it is: a large answer is copied once less.
+        """
         view = memoryview(self._buffer)
         got = self._more(view)
         while got < _LENGTH.size:
@@ -174,7 +178,7 @@ class Channel:
         filled = got - _LENGTH.size
         while filled < size:
             filled += self._more(rest[filled:])
-        return bytes(message)
+        return message
 
     def _more(self, view: memoryview) -> int:
         received = self.sock.recv_into(view)
@@ -923,11 +927,11 @@ class QueryPool:
 
     def _collect(self, pool: _ProcessPool, worker: _Worker, timeout: float) -> QueryOutcome:
         try:
-            reply = worker.channel.receive()
+            reply = memoryview(worker.channel.receive())
             (size,) = _LENGTH.unpack_from(reply)
             meta_end = _LENGTH.size + size
             meta = marshal.loads(reply[_LENGTH.size : meta_end])  # noqa: S302 (our own worker)
-            outcome = QueryOutcome(body=reply[meta_end:], **meta)
+            outcome = QueryOutcome(body=bytes(reply[meta_end:]), **meta)
         except (EOFError, OSError, ValueError, TypeError, struct.error):
             if not pool.watchdog.unwatch(worker):
                 pool.discard(worker)
