@@ -509,6 +509,27 @@ def goals(results: dict[str, Measured], triples: int) -> list[str]:
         startup = results["paxsilica disk"].startup
         goal(f"first answer of serve --store at {triples:,} triples: {startup:.2f} s "
              f"(< {STARTUP_GOAL_SECONDS:g} s)", startup < STARTUP_GOAL_SECONDS)  # fmt: skip
+    lines += ceilings(results, triples)
+    return lines
+
+
+def ceilings(results: dict[str, Measured], triples: int) -> list[str]:
+    """What the bare handler, the ceiling of this stack, reaches on the goals measured against it.
+
+    A goal the bare Flask + pyoxigraph handler misses in the same run is out of reach for any
+    server built on that stack, whatever it adds.
+    """
+    bare = results.get("bare")
+    if bare is None:
+        return []
+    lines = []
+    if "rdflib" in results:
+        theirs = results["rdflib"].mixes["small"].rate
+        lines.append(f"- ceiling: small mix, bare handler / rdflib-endpoint = "
+                     f"{ratio(bare.mixes['small'].rate, theirs)} (the goal asks 20)")  # fmt: skip
+    if triples >= 900_000:
+        lines.append(f"- ceiling: memory of the bare handler at {triples:,} triples: PSS "
+                     f"{bare.pss:.0f} MiB (the goal asks < {MEMORY_GOAL_MIB} MiB)")  # fmt: skip
     return lines
 
 
