@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -182,8 +183,8 @@ def lua_script(case: Case, directory: Path) -> Path:
     return path
 
 
-def wrk(url: str, script: Path, seconds: int, connections: int) -> float:
-    """Return wrk's requests per second, failing on any error or non-2xx answer."""
+def wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float, int]:
+    """Return wrk's requests per second and request count, failing on any error or non-2xx."""
     command = [
         "wrk",
         f"-t{min(connections, 2)}",
@@ -199,7 +200,40 @@ def wrk(url: str, script: Path, seconds: int, connections: int) -> float:
     failed = re.search(r"FAILED (\d+) (\d+) (\d+)", output)
     if failed is None or any(int(n) for n in failed.groups()):
         raise RuntimeError(f"wrk saw failed requests on {url}:\n{output}")
-    return float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
+    return rate, int(re.search(r"(\d+) requests in", output).group(1))
+
+
+def cpu_by_role(root: int) -> dict[str, float]:
+    """CPU seconds (user and system) the server's processes have used so far, by role.
+
+    "query" is the query workers' zygote and its workers (reaped ones included: their time is
+    added to the zygote's), "web" the rest: gunicorn's master and workers, where the bare
+    handler runs its queries.
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            # utime, stime, and the same for children waited for.
+            stats[int(entry)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / tick)
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _) in stats.items():
+        children.setdefault(parent, []).append(pid)
+    used = {"web": stats[root][1], "query": 0.0}
+    for child in children.get(root, []):
+        # The zygote is the master's one child that has children of its own.
+        role = "query" if children.get(child) else "web"
+        pending = [child]
+        while pending:
+            pid = pending.pop()
+            used[role] += stats[pid][1]
+            pending.extend(children.get(pid, ()))
+    return used
 
 
 def answer(url: str, query: str, accept: str) -> bytes:
@@ -267,6 +301,8 @@ def main() -> int:
                 if not same_answer(case, ours, bare):
                     raise RuntimeError(f"{case.name}: the endpoint and the bare handler disagree")
             figures: dict[tuple[str, str], list[float]] = {}
+            # CPU microseconds per request: (case, target, role) -> one figure per round.
+            cpu: dict[tuple[str, str, str], list[float]] = {}
             scripts = {case.name: lua_script(case, directory) for case in cases}
             for case in cases:  # warm up both
                 for url in targets.values():
@@ -277,8 +313,15 @@ def main() -> int:
                     order.reverse()
                 for case in cases:
                     for target, url in order:
-                        rate = wrk(url, scripts[case.name], args.seconds, args.connections)
+                        before = cpu_by_role(process.pid)
+                        rate, requests = wrk(
+                            url, scripts[case.name], args.seconds, args.connections
+                        )
+                        after = cpu_by_role(process.pid)
                         figures.setdefault((case.name, target), []).append(rate)
+                        for role in after:
+                            spent = (after[role] - before[role]) * 1e6 / max(requests, 1)
+                            cpu.setdefault((case.name, target, role), []).append(spent)
         finally:
             stop(process)
     print(
@@ -300,6 +343,17 @@ def main() -> int:
             f"{ratio:>7.2f} {spread:>11}  {verdict}"
         )
     print(f"lowest ratio: {worst:.2f}")
+    print()
+    print("CPU time per request, microseconds (medians; user and system, all server processes):")
+    print(f"{'query':<15} {'endpoint web':>13} {'+ workers':>10} {'= total':>8} {'bare':>8} "
+          f"{'extra':>7}")  # fmt: skip
+    for case in cases:
+        web, query, bare = (
+            statistics.median(cpu[(case.name, target, role)])
+            for target, role in (("endpoint", "web"), ("endpoint", "query"), ("bare", "web"))
+        )
+        print(f"{case.name:<15} {web:>13.0f} {query:>10.0f} {web + query:>8.0f} {bare:>8.0f} "
+              f"{web + query - bare:>7.0f}")  # fmt: skip
     return 0
 
 
