@@ -9,7 +9,8 @@ measures requests per second for each query of a domain-shaped mix on both, back
 several rounds that alternate which goes first. The ratio is taken within each round (the two
 measurements of a pair see the same background load, which on a shared 2-core machine drifts
 by a third between minutes) and its median printed per query (goal: at least 0.8 of the bare
-handler), beside the median rates.
+handler), beside the median rates; then the CPU time per request of the server's processes,
+split between the web processes and the query workers.
 
     .venv/bin/python benchmarks/bench_sparql.py [--triples 200000] [--seconds 3] [--rounds 5]
         [--cases "entity lookup,DESCRIBE"]
@@ -35,7 +36,7 @@ from pathlib import Path
 import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import first_answer, free_port, stop
+from harness import first_answer, free_port, process_stats, stop, tree_pids
 from synthetic import Sizes, entity, generate
 
 BARE_PREFIX = "/__bare"
@@ -212,27 +213,16 @@ def cpu_by_role(root: int) -> dict[str, float]:
     handler runs its queries.
     """
     tick = os.sysconf("SC_CLK_TCK")
-    stats: dict[int, tuple[int, float]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            # utime, stime, and the same for children waited for.
-            stats[int(entry)] = (int(fields[1]), sum(int(f) for f in fields[11:15]) / tick)
-    children: dict[int, list[int]] = {}
-    for pid, (parent, _) in stats.items():
-        children.setdefault(parent, []).append(pid)
-    used = {"web": stats[root][1], "query": 0.0}
-    for child in children.get(root, []):
+    stats = process_stats()
+
+    def seconds(pids: list[int]) -> float:
+        return sum(int(tick_count) for pid in pids for tick_count in stats[pid][11:15]) / tick
+
+    used = {"web": seconds([root]), "query": 0.0}
+    for child in (pid for pid, fields in stats.items() if int(fields[1]) == root):
+        tree = tree_pids(child, stats)
         # The zygote is the master's one child that has children of its own.
-        role = "query" if children.get(child) else "web"
-        pending = [child]
-        while pending:
-            pid = pending.pop()
-            used[role] += stats[pid][1]
-            pending.extend(children.get(pid, ()))
+        used["query" if len(tree) > 1 else "web"] += seconds(tree)
     return used
 
 

@@ -47,7 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
 from bench_sparql import create_bare, query_mix
-from harness import free_port, stop
+from harness import free_port, stop, tree_pids
 from load_sparql import lua_script, memory_kib
 from synthetic import Sizes, entity, generate
 
@@ -118,25 +118,6 @@ def serve_rdflib(port: int, data: str) -> None:
 
 
 # --- measuring ----------------------------------------------------------------------------------
-
-
-def tree_pids(root: int) -> list[int]:
-    """The process and all its descendants (gunicorn workers, query zygote and workers, ...)."""
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                children.setdefault(int(fields[1]), []).append(int(entry))
-    found, pending = [], [root]
-    while pending:
-        pid = pending.pop()
-        found.append(pid)
-        pending.extend(children.get(pid, ()))
-    return found
 
 
 class MemorySampler(threading.Thread):

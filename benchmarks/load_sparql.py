@@ -16,7 +16,6 @@ than --max-growth after the warm-up.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -29,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_sparql import query_mix
-from harness import first_answer, free_port, stop
+from harness import first_answer, free_port, process_stats, stop
 from synthetic import Sizes, generate
 
 COMPETENCY = Path(__file__).resolve().parent.parent / "tests" / "competency"
@@ -103,16 +102,7 @@ def lua_script(requests, path: Path) -> Path:
 
 def session_processes(session: int) -> list[int]:
     """The processes of the server's session: master, workers, zygote, query workers."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[3]) == session and fields[0] != "Z":
-                found.append(int(entry))
-    return found
+    return [pid for pid, fields in process_stats().items() if int(fields[3]) == session]
 
 
 def memory_kib(pids: list[int]) -> tuple[int, int]:
