@@ -73,6 +73,20 @@ class ConnectionRecorder:
                     )
 
 
+def children_of(pid: int) -> set[int]:
+    """The live child processes of a process (a zygote's query workers)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] != "Z":
+                found.add(int(entry))
+    return found
+
+
 def cpu_seconds(pids: set[int]) -> float:
     """Return the CPU time, in seconds, that the given processes have used so far."""
     total = 0

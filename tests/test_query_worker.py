@@ -26,6 +26,7 @@ from sparql_support import (
     RUNAWAY,
     SPARQL_JSON_ANSWER,
     ConnectionRecorder,
+    children_of,
     cpu_seconds,
 )
 
@@ -170,19 +171,6 @@ def test_bad_graph_iri_is_a_client_error(store: ox.Store) -> None:
 
 
 # --- the pool ----------------------------------------------------------------------------------
-
-
-def children_of(pid: int) -> set[int]:
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.add(int(entry))
-    return found
 
 
 def test_pool_answers_like_execute(pool: QueryPool, store: ox.Store) -> None:

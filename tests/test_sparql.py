@@ -16,7 +16,7 @@ from rdflib.compare import isomorphic
 from paxsilica import iris, sparql
 from paxsilica.app import create_app
 from sparql_results import read_expected
-from sparql_support import EX, FIXTURE, RUNAWAY
+from sparql_support import EX, FIXTURE, RUNAWAY, children_of
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64)", "Accept": "text/html,*/*;q=0.8"}
 FIXTURE_GRAPH = iris.user_graph_iri("sparql-fixture.ttl")
@@ -237,6 +237,26 @@ def test_a_turtle_answer_uses_the_prefixes_the_query_declares(client) -> None:
     got = rdflib.Graph()
     got.parse(data=text, format="turtle")
     assert isomorphic(got, fixture_graph())
+
+
+@pytest.mark.parametrize(("recycle_mib", "kept"), [(0, True), (1, False)])
+def test_query_workers_are_recycled_as_the_setting_says(recycle_mib: int, kept: bool) -> None:
+    # Any worker has faulted in more than 1 MiB once it has answered a query: with that
+    # allowance each one is replaced after its answer; with 0 it serves query after query.
+    app = create_app({"data_files": (str(FIXTURE),), "query_worker_recycle_mib": recycle_mib})
+    pool = app.extensions[sparql.SPARQL_KEY].pool
+    try:
+        client = app.test_client()
+        seen = []
+        for _ in range(3):
+            assert client.get("/sparql", query_string={"query": ITEMS}).status_code == 200
+            seen.append(children_of(pool.zygote_pid))
+        if kept:
+            assert seen[0] == seen[1] == seen[2] and len(seen[0]) == 1
+        else:
+            assert seen == [set(), set(), set()]
+    finally:
+        pool.close()
 
 
 def test_describe(client) -> None:
