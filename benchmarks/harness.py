@@ -1,13 +1,12 @@
 """Shared pieces of the benchmark scripts: free ports, starting and stopping servers, polling,
 the server's processes.
 
-Ports and stopping come from the tests' helpers (tests/process_support.py), so that the
-benchmarks and the tests manage server processes one way.
+Ports, stopping and reading /proc come from the tests' helpers (tests/process_support.py), so
+that the benchmarks and the tests manage server processes one way.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
-from process_support import free_port, stop
+from process_support import free_port, process_stats, stop
 
 __all__ = ["first_answer", "free_port", "process_stats", "stop", "tree_pids"]
 
@@ -35,24 +34,6 @@ def first_answer(url: str, process: subprocess.Popen, timeout: float = 60.0, hea
         except (urllib.error.URLError, ConnectionError):
             time.sleep(0.005)
     raise RuntimeError(f"no answer from {url} within {timeout} s")
-
-
-def process_stats() -> dict[int, list[str]]:
-    """The fields of /proc/PID/stat after the command name, for every live (not zombie) process.
-
-    Index 0 is the state, 1 the parent, 3 the session, 11-14 the CPU ticks (user, system, and
-    the same for children waited for).
-    """
-    found = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if fields[0] != "Z":
-                found[int(entry)] = fields
-    return found
 
 
 def tree_pids(root: int, stats: dict[int, list[str]] | None = None) -> list[int]:

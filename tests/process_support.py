@@ -1,4 +1,4 @@
-"""Starting and stopping local server processes: shared by the tests and the benchmarks."""
+"""Starting, stopping and inspecting local server processes: shared by tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+from pathlib import Path
 
 
 def free_port() -> int:
@@ -24,3 +25,21 @@ def stop(process: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=5)
+
+
+def process_stats() -> dict[int, list[str]]:
+    """The fields of /proc/PID/stat after the command name, for every live (not zombie) process.
+
+    Index 0 is the state, 1 the parent, 3 the session, 11-14 the CPU ticks (user, system, and
+    the same for children waited for).
+    """
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                found[int(entry)] = fields
+    return found

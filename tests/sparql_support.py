@@ -7,6 +7,8 @@ import socket
 import threading
 from pathlib import Path
 
+from process_support import process_stats
+
 FIXTURE = Path(__file__).parent / "fixtures" / "sparql-fixture.ttl"
 EX = "http://example.org/sparql-test/"
 # A query that runs for minutes on the bundled data: three unrelated triple patterns.
@@ -75,16 +77,7 @@ class ConnectionRecorder:
 
 def children_of(pid: int) -> set[int]:
     """The live child processes of a process (a zygote's query workers)."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] != "Z":
-                found.add(int(entry))
-    return found
+    return {child for child, fields in process_stats().items() if int(fields[1]) == pid}
 
 
 def cpu_seconds(pids: set[int]) -> float:
