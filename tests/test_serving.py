@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import rdflib
 
 from paxsilica import cli, serving
 from paxsilica.config import SettingsError, load_settings
+from process_support import process_stats
 from publication_support import FIXTURE, free_port, live_server, parse
 
 
@@ -41,6 +43,51 @@ def test_gunicorn_options_follow_the_settings() -> None:
     assert options["workers"] == 3
     assert options["preload_app"] is True
     assert serving.bind_address(load_settings({}, host="::1", port=80)) == "[::1]:80"
+
+
+def test_each_query_runner_gets_the_workers_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serving.os, "cpu_count", lambda: 4)
+    serving_options = serving.gunicorn_options(load_settings({}))
+    # One request at a time per worker, so as many workers as gunicorn advises.
+    assert serving_options["worker_class"] is serving.QueryServingWorker
+    assert serving_options["workers"] == 9
+    pool_options = serving.gunicorn_options(load_settings({"PAXSILICA_QUERY_RUNNER": "pool"}))
+    assert pool_options["worker_class"] == "gthread"
+    assert pool_options["threads"] == serving.THREADS_PER_WORKER
+    assert pool_options["workers"] == serving.POOL_WORKERS
+    assert serving.served_settings(load_settings({})).query_runner == "serving"
+
+
+def test_serving_workers_run_without_a_network_unless_queries_need_one() -> None:
+    """Each worker of a real server sits in a network namespace of its own, the master not."""
+    with live_server(["--data", str(FIXTURE)]) as base:
+        assert fetch(base + "sparql?query=ASK%7B%7D")[0] == 200
+        port = base.rstrip("/").rsplit(":", 1)[1]
+        master, workers = server_tree(port)
+        namespaces = {pid: os.readlink(f"/proc/{pid}/ns/net") for pid in [master, *workers]}
+    if os.environ.get("CI") != "true" and len(set(namespaces.values())) == 1:
+        pytest.skip("this machine allows no network namespace (needs root or user namespaces)")
+    assert len(workers) == 2
+    assert all(namespaces[w] != namespaces[master] for w in workers)
+    with live_server(["--data", str(FIXTURE), "--service-allow", "http://example.org/"]) as base:
+        master, workers = server_tree(base.rstrip("/").rsplit(":", 1)[1])
+        master_namespace = os.readlink(f"/proc/{master}/ns/net")
+        assert all(os.readlink(f"/proc/{w}/ns/net") == master_namespace for w in workers)
+
+
+def server_tree(port: str) -> tuple[int, list[int]]:
+    """The gunicorn master of the server on this port and its workers."""
+    stats = process_stats()
+
+    def command_line(pid: int) -> bytes:
+        try:
+            return Path(f"/proc/{pid}/cmdline").read_bytes()
+        except OSError:
+            return b""
+
+    pids = [pid for pid in stats if f"127.0.0.1:{port}/".encode() in command_line(pid)]
+    master = next(pid for pid in pids if int(stats[pid][1]) not in pids)
+    return master, [pid for pid in pids if int(stats[pid][1]) == master]
 
 
 def test_store_directory_and_data_files_do_not_mix(tmp_path: Path) -> None:

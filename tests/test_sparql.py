@@ -30,7 +30,7 @@ COMPETENCY = sorted((Path(__file__).parent / "competency").glob("*.rq"))
 def client():
     app = create_app({"data_files": (str(FIXTURE),), "query_timeout": 2.0})
     yield app.test_client()
-    app.extensions[sparql.SPARQL_KEY].pool.close()
+    app.extensions[sparql.SPARQL_KEY].runner.close()
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +45,7 @@ def small():
         }
     )
     yield app.test_client()
-    app.extensions[sparql.SPARQL_KEY].pool.close()
+    app.extensions[sparql.SPARQL_KEY].runner.close()
 
 
 def ranks(response) -> list[tuple[str, int]]:
@@ -244,7 +244,7 @@ def test_query_workers_are_recycled_as_the_setting_says(recycle_mib: int, kept: 
     # Any worker has faulted in more than 1 MiB once it has answered a query: with that
     # allowance each one is replaced after its answer; with 0 it serves query after query.
     app = create_app({"data_files": (str(FIXTURE),), "query_worker_recycle_mib": recycle_mib})
-    pool = app.extensions[sparql.SPARQL_KEY].pool
+    pool = app.extensions[sparql.SPARQL_KEY].runner
     try:
         client = app.test_client()
         seen = []

@@ -188,7 +188,7 @@ def without_none(values: dict) -> dict:
 def client():
     app = create_app({"data_files": (str(FIXTURE),), "query_timeout": 10.0, "max_body_bytes": 4096})
     yield app.test_client()
-    app.extensions[sparql.SPARQL_KEY].pool.close()
+    app.extensions[sparql.SPARQL_KEY].runner.close()
 
 
 def check(response, operation: dict) -> None:

@@ -256,7 +256,7 @@ def test_plain_http_statuses(server: str) -> None:
 
 
 def server_processes(base: str) -> set[int]:
-    """The server's processes: gunicorn's master, its workers, the zygote and query workers.
+    """The server's processes: gunicorn's master, its workers (and the pool's processes).
 
     They all carry the command line of ``paxsilica serve``, with this server's port.
     """
@@ -279,8 +279,9 @@ def server_processes(base: str) -> set[int]:
     return found
 
 
-def test_a_runaway_query_is_cut_off_while_another_client_is_served(server: str) -> None:
-    endpoint = server + "sparql"
+def cut_off_while_another_client_is_served(base: str) -> None:
+    """Run the runaway query on the server at base and check what the endpoint promises."""
+    endpoint = base + "sparql"
     answers: dict[str, tuple] = {}
 
     def runaway() -> None:
@@ -300,15 +301,35 @@ def test_a_runaway_query_is_cut_off_while_another_client_is_served(server: str) 
     assert thread.is_alive(), "the runaway query must still be running while the others are served"
     assert served > 0
     thread.join(timeout=TIMEOUT + 30)
+    elapsed = time.monotonic() - started
     status, _, body = answers["runaway"]
     assert status == 503
     assert b"Query timeout" in body and b"stopped" in body
+    assert elapsed < TIMEOUT + 1.5
     # Nothing of the server is still computing the runaway query.
-    processes = server_processes(server)
+    processes = server_processes(base)
     spent = cpu_seconds(processes)
     time.sleep(1.0)
     assert cpu_seconds(processes) - spent < 0.5
     assert http(endpoint + "?" + urllib.parse.urlencode({"query": RANKS}))[0] == 200
+
+
+def test_a_runaway_query_is_cut_off_while_another_client_is_served(server: str) -> None:
+    before = server_processes(server)
+    cut_off_while_another_client_is_served(server)
+    # The worker process that ran it has ended and gunicorn has forked another in its place.
+    deadline = time.monotonic() + 10
+    while len(server_processes(server)) != len(before) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    after = server_processes(server)
+    assert len(after) == len(before)
+    assert len(before - after) == 1
+
+
+def test_the_query_pool_cuts_off_a_runaway_query_too() -> None:
+    runner = ["--query-runner", "pool", "--query-timeout", str(TIMEOUT)]
+    with live_server(["--data", str(FIXTURE), *runner]) as base:
+        cut_off_while_another_client_is_served(base)
 
 
 # --- no outbound requests, unless allow-listed ----------------------------------------------------
@@ -352,11 +373,13 @@ def test_allow_listed_service_is_called_and_others_are_not() -> None:
         assert b"BasicFederatedQuery" in description
 
 
-def test_stopping_the_server_leaves_no_process_behind() -> None:
-    with live_server(["--data", str(FIXTURE)]) as base:
+@pytest.mark.parametrize(("runner", "at_least"), [("serving", 2), ("pool", 4)])
+def test_stopping_the_server_leaves_no_process_behind(runner: str, at_least: int) -> None:
+    with live_server(["--data", str(FIXTURE), "--query-runner", runner]) as base:
         assert http(base + "sparql?" + urllib.parse.urlencode({"query": RANKS}))[0] == 200
         running = server_processes(base)
-        assert len(running) >= 4  # master, workers, zygote, at least one query worker
+        # The master and a worker; with the pool, also the zygote and a query worker.
+        assert len(running) >= at_least
     deadline = time.monotonic() + 10
     while server_processes(base) and time.monotonic() < deadline:
         time.sleep(0.1)

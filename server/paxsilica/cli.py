@@ -86,6 +86,7 @@ def _serve(args: argparse.Namespace) -> int:
             host=args.host,
             port=args.port,
             workers=args.workers,
+            query_runner=args.query_runner,
             store_path=args.store,
             endpoint=args.endpoint,
             endpoint_graph=args.endpoint_graph,
@@ -193,7 +194,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", metavar="HOST", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, metavar="PORT", help="port to listen on (5000)")
-    serve.add_argument("--workers", type=int, metavar="N", help="worker processes (2)")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="worker processes (2 x CPUs + 1; 2 with --query-runner pool)",
+    )
+    serve.add_argument(
+        "--query-runner",
+        choices=("serving", "pool"),
+        help="run SPARQL queries in the worker processes that serve them, one request at a "
+        "time each (serving, the default), or in query worker processes beside threaded "
+        "workers (pool)",
+    )
     serve.add_argument(
         "--store", metavar="DIR", help="serve a store built by 'paxsilica load' instead"
     )

@@ -10,6 +10,7 @@ from typing import Any
 from paxsilica import iris
 
 ENV_PREFIX = "PAXSILICA_"
+QUERY_RUNNERS = ("serving", "pool")
 
 
 class SettingsError(ValueError):
@@ -22,7 +23,8 @@ class Settings:
 
     host: str = "127.0.0.1"
     port: int = 5000
-    workers: int = 2
+    # gunicorn worker processes; None: as many as suit the query runner (see serving).
+    workers: int | None = None
     base_iri: str = iris.CANONICAL_BASE
     data_files: tuple[str, ...] = ()
     store_path: str | None = None
@@ -34,11 +36,23 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     max_query_string_bytes: int = 16 * 1024
     service_allow: tuple[str, ...] = ()
-    # Queries one server process runs at once (each in its own killable worker process).
+    # Where SPARQL queries run: "serving" in the server's own worker processes, one request
+    # at a time each, a process ending when its query overruns (paxsilica serve only); "pool"
+    # in killable query worker processes beside a threaded server (any WSGI server). None: the
+    # server chooses ("serving" for paxsilica serve, "pool" for create_app).
+    query_runner: str | None = None
+    # With the pool: queries one server process runs at once (each in its own worker process).
     query_workers: int = 4
-    # A query worker that has made this many MiB of memory its own (copies of the pages of the
-    # in-memory store it read, results it built) is replaced after its answer; 0: never.
+    # A process running queries that has made this many MiB of memory its own (copies of the
+    # pages of the in-memory store it read, results it built) is replaced after its answer;
+    # 0: never.
     query_worker_recycle_mib: int = 1024
+
+    @property
+    def queries_may_connect(self) -> bool:
+        """Whether running a query may open a connection: to an allow-listed SERVICE, or to the
+        remote SPARQL server the data lives in. Otherwise queries run without a network."""
+        return bool(self.service_allow) or self.endpoint is not None
 
     @property
     def rewriter(self) -> iris.BaseRewriter:
@@ -50,7 +64,7 @@ def _convert(name: str, kind: Any, raw: Any) -> Any:
     if raw is None:
         return None
     try:
-        if kind in ("int", int):
+        if kind in ("int", int, "int | None"):
             return int(raw)
         if kind in ("float", float):
             return float(raw)
@@ -68,9 +82,15 @@ def _check(settings: Settings) -> Settings:
     base = settings.base_iri
     if not (base.startswith("http://") or base.startswith("https://")) or not base.endswith("/"):
         raise SettingsError(f"setting base_iri: {base!r} must be an http(s) URL ending with '/'")
+    if settings.workers is not None and settings.workers <= 0:
+        raise SettingsError("setting workers: must be a positive number")
+    if settings.query_runner not in (None, *QUERY_RUNNERS):
+        raise SettingsError(
+            f"setting query_runner: {settings.query_runner!r} is not one of "
+            f"{', '.join(QUERY_RUNNERS)}"
+        )
     for name in (
         "port",
-        "workers",
         "max_rows",
         "max_body_bytes",
         "max_query_string_bytes",

@@ -307,6 +307,22 @@ def execute(store: ox.Store, job: QueryJob) -> QueryOutcome:
         return QueryOutcome(400, message=f"Query evaluation failed: {error}")
 
 
+def timed_out(timeout: float) -> QueryOutcome:
+    """The answer to a query that ran past its time and was stopped."""
+    return QueryOutcome(
+        503,
+        message=f"Query timeout: the query ran longer than {timeout:g} s and was stopped. "
+        "Make it more selective, or add a LIMIT.",
+    )
+
+
+def out_of_memory() -> QueryOutcome:
+    """The answer to a query that needed more memory than a query may have."""
+    return QueryOutcome(
+        503, message="The query needed more memory than this server allows a query."
+    )
+
+
 # --- Worker and zygote processes --------------------------------------------------------------
 
 
@@ -323,7 +339,7 @@ def _die_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def _isolate_network() -> bool:
+def isolate_network() -> bool:
     """Move this process into a new, empty network namespace; say whether that worked."""
     libc = _libc()
     if libc is None or not sys.platform.startswith("linux"):
@@ -341,9 +357,8 @@ def _isolate_network() -> bool:
     return True
 
 
-def _limit_memory(extra_bytes: int) -> None:
-    import resource
-
+def limit_memory(extra_bytes: int) -> None:
+    """Bound this process's address space to what it has now plus ``extra_bytes``."""
     try:
         status = Path("/proc/self/status").read_text()
         size_kib = next(
@@ -356,7 +371,7 @@ def _limit_memory(extra_bytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def _private_bytes_since_fork() -> int:
+def private_bytes_since_fork() -> int:
     """Bytes of memory this process has faulted in since it was forked: an upper bound of what
     it holds of its own (a copied page of the store, a new page of results: one minor fault
     each), read with one system call."""
@@ -372,12 +387,12 @@ def _serve_jobs(store: ox.Store, channel: Channel, recycle_bytes: int) -> None:
         try:
             outcome = execute(store, QueryJob.load(raw))
         except MemoryError:
-            outcome = QueryOutcome(503, message="The query needed more memory than allowed.")
+            outcome = out_of_memory()
         except Exception:
             # A bug, not the query's doing: log it for the operator, answer without details.
             traceback.print_exc(file=sys.stderr)
             outcome = QueryOutcome(500, message="Internal error while running the query.")
-        if recycle_bytes and _private_bytes_since_fork() > recycle_bytes:
+        if recycle_bytes and private_bytes_since_fork() > recycle_bytes:
             outcome.retire = True
         meta = marshal.dumps(outcome.meta())
         try:
@@ -399,7 +414,7 @@ def _worker_main(
         target=_serve_jobs, args=(store, channel, recycle_bytes), name="query"
     )
     runner.start()
-    _limit_memory(memory_bytes)
+    limit_memory(memory_bytes)
     runner.join()
 
 
@@ -571,7 +586,7 @@ def _zygote_main(
     gc.freeze()
     _reset_signals()
     _close_inherited_fds({control.fileno()}, keep_paths)
-    isolated = _isolate_network() if isolate else False
+    isolated = isolate_network() if isolate else False
     control.sendall(b"I1" if isolated else b"I0")
     zygote = _Zygote(store, control, *limits)
     try:
@@ -918,7 +933,7 @@ class QueryPool:
             except OSError:
                 if not pool.watchdog.unwatch(worker):
                     pool.discard(worker)
-                    return self._timed_out(timeout)
+                    return timed_out(timeout)
                 # The worker died while idle (killed from outside); use another.
                 pool.discard(worker)
                 continue
@@ -935,7 +950,7 @@ class QueryPool:
         except (EOFError, OSError, ValueError, TypeError, struct.error):
             if not pool.watchdog.unwatch(worker):
                 pool.discard(worker)
-                return self._timed_out(timeout)
+                return timed_out(timeout)
             return self._crashed(pool, worker)
         # A worker the watchdog interrupted as its answer came has a dead channel: replace it.
         if not pool.watchdog.unwatch(worker) or outcome.retire:
@@ -944,20 +959,10 @@ class QueryPool:
             pool.release(worker)
         return outcome
 
-    @staticmethod
-    def _timed_out(timeout: float) -> QueryOutcome:
-        return QueryOutcome(
-            503,
-            message=f"Query timeout: the query ran longer than {timeout:g} s and was stopped. "
-            "Make it more selective, or add a LIMIT.",
-        )
-
     def _crashed(self, pool: _ProcessPool, worker: _Worker) -> QueryOutcome:
         status = pool.discard(worker)
         if status > 0 and os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGABRT:
-            return QueryOutcome(
-                503, message="The query needed more memory than this server allows a query."
-            )
+            return out_of_memory()
         return QueryOutcome(
             500,
             message="The query worker ended unexpectedly while running this query; "

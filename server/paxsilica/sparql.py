@@ -39,6 +39,7 @@ from werkzeug.http import parse_accept_header
 from paxsilica import iris, media, pages, paths, query_guard
 from paxsilica.app import EXTENSION_KEY
 from paxsilica.config import Settings
+from paxsilica.query_process import ServingProcessRunner
 from paxsilica.query_worker import QueryJob, QueryOutcome, QueryPool
 
 blueprint = Blueprint("sparql", __name__)
@@ -109,11 +110,11 @@ class Example:
 
 @dataclass
 class SparqlService:
-    """What the endpoint of one application holds: settings, the pool, examples, caches."""
+    """What the endpoint of one application holds: settings, the query runner, examples, caches."""
 
     settings: Settings
     store: ox.Store
-    pool: QueryPool
+    runner: QueryPool | ServingProcessRunner
     service_allow: tuple[str, ...]
     examples: list[Example]
     graph_sizes: dict[str, int] | None = None
@@ -352,7 +353,7 @@ def _answer(endpoint_service: SparqlService, params: QueryRequest) -> Response:
         # every known vocabulary would cost more than writing a small answer.
         prefixes=query_guard.prologue_prefixes(query) if job_uses_prefixes(for_graphs) else {},
     )
-    outcome = endpoint_service.pool.run(job, settings.query_timeout)
+    outcome = endpoint_service.runner.run(job, settings.query_timeout)
     if outcome.status != 200:
         if outcome.status == 400 and query_guard.looks_like_update(query):
             raise ProtocolError(
@@ -710,28 +711,33 @@ def openapi() -> Response:
 
 
 def install(app: Flask) -> None:
-    """Register the SPARQL endpoint on an application and start its query workers.
+    """Register the SPARQL endpoint on an application and make its query runner.
 
-    The workers' zygote is forked here, when the application is built (in gunicorn's master,
-    before any worker thread exists): see paxsilica.query_worker.
+    With the query runner "pool" (the default of create_app) the query workers' zygote is
+    forked here, when the application is built (in gunicorn's master, before any worker thread
+    exists): see paxsilica.query_worker. With "serving" (paxsilica serve) queries run in the
+    serving processes: see paxsilica.query_process.
     """
     dataset = app.extensions[EXTENSION_KEY]
     settings: Settings = dataset.settings
     allow = query_guard.normalize_allow_list(settings.service_allow)
-    pool = QueryPool(
-        dataset.store,
-        settings.query_workers,
-        # Over a remote store the workers must reach that server; SERVICE is still refused
-        # (or allow-listed) by the query guard before any query is forwarded.
-        isolate_network=not allow and settings.endpoint is None,
-        recycle_bytes=settings.query_worker_recycle_mib * 1024 * 1024,
-        keep_paths=[settings.store_path] if settings.store_path else [],
-    )
+    recycle_bytes = settings.query_worker_recycle_mib * 1024 * 1024
+    runner: QueryPool | ServingProcessRunner
+    if settings.query_runner == "serving":
+        runner = ServingProcessRunner(dataset.store, error_response, recycle_bytes)
+    else:
+        runner = QueryPool(
+            dataset.store,
+            settings.query_workers,
+            isolate_network=not settings.queries_may_connect,
+            recycle_bytes=recycle_bytes,
+            keep_paths=[settings.store_path] if settings.store_path else [],
+        )
     rewriter = settings.rewriter
     app.extensions[SPARQL_KEY] = SparqlService(
         settings=settings,
         store=dataset.store,
-        pool=pool,
+        runner=runner,
         service_allow=allow,
         examples=load_examples(rewriter),
         prefixes={prefix: rewriter.to_public(ns) for prefix, ns in iris.PREFIXES.items()},
