@@ -332,6 +332,16 @@ def test_the_query_pool_cuts_off_a_runaway_query_too() -> None:
         cut_off_while_another_client_is_served(base)
 
 
+def test_a_query_nested_as_deep_as_allowed_runs_on_the_large_stack(server: str) -> None:
+    # 990 nested calls overflow an 8 MiB stack (the main thread's): the worker serves on a
+    # thread with room for what the query guard lets through.
+    nested = "SELECT (" + "CONCAT(" * 990 + "'a'" + ")" * 990 + " AS ?x) WHERE {}"
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, _, body = http(server + "sparql", encoded(query=nested), form)
+    assert status == 200, body
+    assert json.loads(body)["results"]["bindings"] == [{"x": {"type": "literal", "value": "a"}}]
+
+
 # --- no outbound requests, unless allow-listed ----------------------------------------------------
 
 

@@ -1,8 +1,11 @@
 """Runs SPARQL queries in worker processes that can be killed, so every query is bounded in time.
 
 pyoxigraph cannot cancel a running query, so queries run in worker processes and a query that
-overruns its time is stopped by killing its worker (SIGKILL), which is then replaced. The
-design:
+overruns its time is stopped by killing its worker (SIGKILL), which is then replaced. This is
+the query runner "pool", for servers that run several requests in one process (the test
+client, Flask's development server, any WSGI server; ``paxsilica serve --query-runner pool``).
+``paxsilica serve`` runs queries in its own worker processes instead (paxsilica.query_process),
+which saves the hop between processes; ``execute`` serves both. The design:
 
 - A *zygote* process is forked when the pool is created, i.e. when the application is built:
   in gunicorn's master (the app is preloaded) after the store is loaded and before any thread
