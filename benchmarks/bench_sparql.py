@@ -10,7 +10,8 @@ several rounds that alternate which goes first. The ratio is taken within each r
 measurements of a pair see the same background load, which on a shared 2-core machine drifts
 by a third between minutes) and its median printed per query (goal: at least 0.8 of the bare
 handler), beside the median rates; then the CPU time per request of the server's processes,
-split between the web processes and the query workers.
+split between the web processes and the query workers (those exist with
+PAXSILICA_QUERY_RUNNER=pool only: by default the web processes run the queries).
 
     .venv/bin/python benchmarks/bench_sparql.py [--triples 200000] [--seconds 3] [--rounds 5]
         [--cases "entity lookup,DESCRIBE"]
@@ -208,9 +209,10 @@ def wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float, 
 def cpu_by_role(root: int) -> dict[str, float]:
     """CPU seconds (user and system) the server's processes have used so far, by role.
 
-    "query" is the query workers' zygote and its workers (reaped ones included: their time is
-    added to the zygote's), "web" the rest: gunicorn's master and workers, where the bare
-    handler runs its queries.
+    "query" is the query workers' zygote and its workers, with PAXSILICA_QUERY_RUNNER=pool
+    (reaped ones included: their time is added to the zygote's); "web" the rest: gunicorn's
+    master and workers, where the bare handler runs its queries, and by default the
+    endpoint's too.
     """
     tick = os.sysconf("SC_CLK_TCK")
     stats = process_stats()

@@ -5,10 +5,10 @@ synthetic dataset, warms it up, then holds ``--connections`` concurrent clients 
 connection each, keep-alive) for ``--duration`` seconds on a mix of GET and POST requests:
 entity lookups, star joins, aggregations, property paths, text filters, DESCRIBE, CONSTRUCT,
 ASK and the competency questions, in every results format. Meanwhile it samples the memory
-of every process of the server (gunicorn's master and workers, the query zygote and its
-workers: RSS and PSS, which counts shared pages once). It reports what it held and fails
-(exit 1) on any failed request (non-2xx, socket error or timeout) or when memory grew by more
-than --max-growth after the warm-up.
+of every process of the server (gunicorn's master and workers; with the query pool, also the
+zygote and its workers: RSS and PSS, which counts shared pages once). It reports what it
+held and fails (exit 1) on any failed request (non-2xx, socket error or timeout) or when
+memory grew by more than --max-growth after the warm-up.
 
     .venv/bin/python benchmarks/load_sparql.py [--duration 60] [--connections 64]
 """

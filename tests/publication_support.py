@@ -22,7 +22,7 @@ import rdflib
 from rdflib.namespace import RDF, RDFS
 
 from paxsilica import iris
-from process_support import free_port, stop
+from process_support import free_port, process_stats, stop
 
 FIXTURE = Path(__file__).parent / "fixtures" / "publication.ttl"
 
@@ -195,3 +195,21 @@ def live_server(
             yield base
         finally:
             stop(process)
+
+
+def server_processes(base: str) -> set[int]:
+    """The live processes of the server live_server started for base: gunicorn's master, its
+    workers and, with the query pool, the zygote and its query workers.
+
+    They all carry the command line of ``paxsilica serve``, with base as its --base-iri.
+    """
+    wanted = base.encode()
+    found = set()
+    for pid in process_stats():
+        try:
+            arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"serve" in arguments and wanted in arguments:
+            found.add(pid)
+    return found

@@ -41,6 +41,9 @@ def test_lists_from_environment() -> None:
         ({"base_iri": "http://example.org"}, "ending with '/'"),
         ({"query_timeout": -1}, "setting query_timeout"),
         ({"query_worker_recycle_mib": -1}, "setting query_worker_recycle_mib"),
+        ({"workers": 0}, "setting workers"),
+        ({"workers": "many"}, "setting workers"),
+        ({"query_runner": "threads"}, "setting query_runner: 'threads' is not one of serving"),
         ({"colour": "blue"}, "unknown settings: colour"),
     ],
 )

@@ -6,7 +6,9 @@ import os
 import socket
 import subprocess
 import sys
+import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import rdflib
 from paxsilica import cli, serving
 from paxsilica.config import SettingsError, load_settings
 from process_support import process_stats
-from publication_support import FIXTURE, free_port, live_server, parse
+from publication_support import FIXTURE, free_port, live_server, parse, server_processes
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -62,30 +64,57 @@ def test_serving_workers_run_without_a_network_unless_queries_need_one() -> None
     """Each worker of a real server sits in a network namespace of its own, the master not."""
     with live_server(["--data", str(FIXTURE)]) as base:
         assert fetch(base + "sparql?query=ASK%7B%7D")[0] == 200
-        port = base.rstrip("/").rsplit(":", 1)[1]
-        master, workers = server_tree(port)
+        master, workers = server_tree(base)
         namespaces = {pid: os.readlink(f"/proc/{pid}/ns/net") for pid in [master, *workers]}
+        limits = {pid: address_space_limit(pid) for pid in [master, *workers]}
     if os.environ.get("CI") != "true" and len(set(namespaces.values())) == 1:
         pytest.skip("this machine allows no network namespace (needs root or user namespaces)")
     assert len(workers) == 2
     assert all(namespaces[w] != namespaces[master] for w in workers)
+    # Each worker's address space is capped (the hard stop behind the guard), the master's not.
+    assert limits[master] == "unlimited"
+    assert all(limits[w] != "unlimited" for w in workers)
     with live_server(["--data", str(FIXTURE), "--service-allow", "http://example.org/"]) as base:
-        master, workers = server_tree(base.rstrip("/").rsplit(":", 1)[1])
+        master, workers = server_tree(base)
         master_namespace = os.readlink(f"/proc/{master}/ns/net")
         assert all(os.readlink(f"/proc/{w}/ns/net") == master_namespace for w in workers)
 
 
-def server_tree(port: str) -> tuple[int, list[int]]:
-    """The gunicorn master of the server on this port and its workers."""
+def address_space_limit(pid: int) -> str:
+    """The soft RLIMIT_AS of a process, as /proc/PID/limits writes it."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max address space"):
+            return line.split()[3]
+    raise AssertionError(f"no address-space line in /proc/{pid}/limits")
+
+
+def test_a_worker_past_its_memory_allowance_is_replaced_after_its_answer() -> None:
+    query = "sparql?query=" + urllib.parse.quote("SELECT * { ?s ?p ?o } LIMIT 5")
+    with live_server(
+        ["--data", str(FIXTURE)], env={"PAXSILICA_QUERY_WORKER_RECYCLE_MIB": "1"}
+    ) as base:
+        _, before = server_tree(base)
+        for _ in range(4):
+            assert fetch(base + query)[0] == 200
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            _, after = server_tree(base)
+            if len(after) == len(before) and not set(after) & set(before):
+                break
+            time.sleep(0.1)
+        # Every worker has made more than 1 MiB its own since its fork: none survives an answer.
+        assert len(after) == len(before) and not set(after) & set(before)
+    with live_server(["--data", str(FIXTURE)]) as base:
+        _, before = server_tree(base)
+        for _ in range(4):
+            assert fetch(base + query)[0] == 200
+        assert server_tree(base)[1] == before
+
+
+def server_tree(base: str) -> tuple[int, list[int]]:
+    """The gunicorn master of the server live_server started for base, and its workers."""
+    pids = server_processes(base)
     stats = process_stats()
-
-    def command_line(pid: int) -> bytes:
-        try:
-            return Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
-            return b""
-
-    pids = [pid for pid in stats if f"127.0.0.1:{port}/".encode() in command_line(pid)]
     master = next(pid for pid in pids if int(stats[pid][1]) not in pids)
     return master, [pid for pid in pids if int(stats[pid][1]) == master]
 

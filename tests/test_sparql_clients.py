@@ -6,13 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 import rdflib
@@ -20,7 +18,7 @@ from rdflib.compare import isomorphic
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, GET, JSON, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
 
-from publication_support import live_server
+from publication_support import live_server, server_processes
 from sparql_support import (
     EX,
     FIXTURE,
@@ -253,30 +251,6 @@ def test_plain_http_statuses(server: str) -> None:
 
 
 # --- time limits under concurrency -------------------------------------------------------------
-
-
-def server_processes(base: str) -> set[int]:
-    """The server's processes: gunicorn's master, its workers (and the pool's processes).
-
-    They all carry the command line of ``paxsilica serve``, with this server's port.
-    """
-    port = base.rstrip("/").rsplit(":", 1)[1]
-    found = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            arguments = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-            state = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except OSError:
-            continue
-        if (
-            b"serve" in arguments
-            and f"http://127.0.0.1:{port}/".encode() in arguments
-            and state != "Z"
-        ):
-            found.add(int(entry))
-    return found
 
 
 def cut_off_while_another_client_is_served(base: str) -> None:

@@ -33,6 +33,7 @@ from flask import Flask, Response, current_app, request
 from werkzeug.http import http_date
 
 from paxsilica.query_worker import (
+    PAGE_BYTES,
     QueryJob,
     QueryOutcome,
     execute,
@@ -47,7 +48,6 @@ log = logging.getLogger(__name__)
 GUARD_ENVIRON_KEY = "paxsilica.process_guard"
 # How long the guard tries to hand an overdue query's answer to a client that does not read.
 SEND_SECONDS = 2.0
-_PAGE_BYTES = os.sysconf("SC_PAGE_SIZE")
 
 AnswerClient = Callable[[QueryOutcome], None]
 
@@ -55,7 +55,7 @@ AnswerClient = Callable[[QueryOutcome], None]
 def resident_bytes() -> int:
     """The memory this process holds in RAM (its resident set), from /proc/self/statm."""
     with open("/proc/self/statm", "rb") as statm:
-        return int(statm.read().split()[1]) * _PAGE_BYTES
+        return int(statm.read().split()[1]) * PAGE_BYTES
 
 
 @dataclass(eq=False)
@@ -102,23 +102,18 @@ class ProcessGuard:
         return watched is not None
 
     def _run(self) -> None:
-        while True:
+        overrun = None
+        while overrun is None:
             time.sleep(self.TICK_SECONDS)
-            outcome = self._overrun()
-            if outcome is not None:
-                watched, outcome = outcome
-                try:
-                    watched.answer_client(outcome)
-                except Exception:
-                    log.exception("could not answer the client of an overrunning query")
-                finally:
-                    log.warning(
-                        "worker %d: %s; the worker ends and is replaced",
-                        os.getpid(),
-                        outcome.message,
-                    )
-                    self.end_process(0)
-                return
+            overrun = self._overrun()
+        watched, outcome = overrun
+        try:
+            watched.answer_client(outcome)
+        except Exception:
+            log.exception("could not answer the client of an overrunning query")
+        finally:
+            log.warning("worker %d: %s; it ends and is replaced", os.getpid(), outcome.message)
+            self.end_process(0)
 
     def _overrun(self) -> tuple[_Watched, QueryOutcome] | None:
         with self._lock:

@@ -74,7 +74,7 @@ ZYGOTE_REPLY_SECONDS = 10.0
 # large in-memory store from adding up to several times its size (at a million triples a
 # worker copies at most about 270 MiB and is never replaced).
 RECYCLE_BYTES = 1024 * 1024 * 1024
-_PAGE_BYTES = resource.getpagesize()
+PAGE_BYTES = resource.getpagesize()
 
 RESULTS_FORMATS = {t.key: t.results_format for t in media.RESULTS_TYPES}
 GRAPH_FORMATS = {t.key: t.rdf_format for t in (*media.GRAPH_TYPES, media.N_QUADS, media.TRIG)}
@@ -378,7 +378,7 @@ def private_bytes_since_fork() -> int:
     """Bytes of memory this process has faulted in since it was forked: an upper bound of what
     it holds of its own (a copied page of the store, a new page of results: one minor fault
     each), read with one system call."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt * _PAGE_BYTES
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt * PAGE_BYTES
 
 
 def _serve_jobs(store: ox.Store, channel: Channel, recycle_bytes: int) -> None:

@@ -72,7 +72,7 @@ class QueryServingWorker(SyncWorker):
 
     def init_process(self) -> None:
         """Isolate the process and make its guard, then serve (gunicorn's sequence)."""
-        limits: QueryProcessLimits = getattr(self.app, "query_limits", QueryProcessLimits())
+        limits: QueryProcessLimits = self.app.query_limits
         # Before any thread exists: a process with threads cannot enter a user namespace.
         if limits.isolate_network and not isolate_network():
             log.warning(
@@ -81,7 +81,6 @@ class QueryServingWorker(SyncWorker):
                 os.getpid(),
             )
         self.guard = ProcessGuard(limits.memory_bytes)
-        self.memory_bytes = limits.memory_bytes
         super().init_process()
 
     def load_wsgi(self) -> None:
@@ -103,8 +102,8 @@ class QueryServingWorker(SyncWorker):
             serving.start()
         finally:
             threading.stack_size(0)
-        if self.memory_bytes:
-            limit_memory(2 * self.memory_bytes)
+        if self.guard.memory_bytes:
+            limit_memory(2 * self.guard.memory_bytes)
         while serving.is_alive():
             serving.join(1.0)
 
@@ -148,9 +147,14 @@ def bind_address(settings: Settings) -> str:
     return f"{host}:{settings.port}"
 
 
+def served_runner(settings: Settings) -> str:
+    """Return the query runner ``paxsilica serve`` uses: the setting's, else "serving"."""
+    return settings.query_runner or "serving"
+
+
 def served_settings(settings: Settings) -> Settings:
     """Return the settings with the query runner ``paxsilica serve`` uses when none is set."""
-    return replace(settings, query_runner=settings.query_runner or "serving")
+    return replace(settings, query_runner=served_runner(settings))
 
 
 def worker_count(settings: Settings) -> int:
@@ -161,7 +165,7 @@ def worker_count(settings: Settings) -> int:
     """
     if settings.workers is not None:
         return settings.workers
-    if served_settings(settings).query_runner == "pool":
+    if served_runner(settings) == "pool":
         return POOL_WORKERS
     return 2 * (os.cpu_count() or 1) + 1
 
@@ -169,7 +173,7 @@ def worker_count(settings: Settings) -> int:
 def gunicorn_options(settings: Settings, access_log: bool = True) -> dict[str, Any]:
     """Return the gunicorn configuration for the settings."""
     request_line = settings.max_query_string_bytes + 1024
-    if served_settings(settings).query_runner == "pool":
+    if served_runner(settings) == "pool":
         workers: dict[str, Any] = {"worker_class": "gthread", "threads": THREADS_PER_WORKER}
     else:
         workers = {"worker_class": QueryServingWorker}
