@@ -111,12 +111,18 @@ def test_a_worker_past_its_memory_allowance_is_replaced_after_its_answer() -> No
         assert server_tree(base)[1] == before
 
 
-def server_tree(base: str) -> tuple[int, list[int]]:
-    """The gunicorn master of the server live_server started for base, and its workers."""
-    pids = server_processes(base)
-    stats = process_stats()
-    master = next(pid for pid in pids if int(stats[pid][1]) not in pids)
-    return master, [pid for pid in pids if int(stats[pid][1]) == master]
+def server_tree(base: str, workers: int = 2) -> tuple[int, list[int]]:
+    """The gunicorn master of the server live_server started for base, and its workers, once it
+    has all of them (gunicorn forks them one after another, and forks replacements later)."""
+    deadline = time.monotonic() + 10
+    while True:
+        pids = server_processes(base)
+        stats = process_stats()
+        master = next(pid for pid in pids if int(stats[pid][1]) not in pids)
+        children = [pid for pid in pids if int(stats[pid][1]) == master]
+        if len(children) == workers or time.monotonic() > deadline:
+            return master, children
+        time.sleep(0.05)
 
 
 def test_store_directory_and_data_files_do_not_mix(tmp_path: Path) -> None:
