@@ -56,8 +56,8 @@ def serve_child(port: int) -> None:
     from flask import Response
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    from paxsilica import serving
     from paxsilica.config import load_settings
+    from paxsilica.web import server as serving
 
     def with_references(app):
         def bare_view(size: int) -> Response:

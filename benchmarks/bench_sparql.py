@@ -148,9 +148,9 @@ def serve_child(port: int, data: str) -> None:
     """Run the production server with the bare reference mounted beside the application."""
     from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-    from paxsilica import serving
-    from paxsilica.app import published
     from paxsilica.config import load_settings
+    from paxsilica.web import server as serving
+    from paxsilica.web.state import published
 
     def with_bare(app):
         with app.app_context():

@@ -26,7 +26,7 @@ SERVE = [sys.executable, "-m", "paxsilica", "serve"]
 
 BARE_SERVER = """
 import sys
-from paxsilica import serving
+from paxsilica.web import server as serving
 from paxsilica.config import load_settings
 
 def app(environ, start_response):

@@ -67,12 +67,12 @@ MEMORY_GOAL_MIB = 1024
 
 def serve_bare(port: int, data: str) -> None:
     """Serve the bare Flask + pyoxigraph handler over the same store, with paxsilica's gunicorn."""
-    from paxsilica import serving
     from paxsilica.config import load_settings
-    from paxsilica.store import build_store
+    from paxsilica.rdf.store import build_store
+    from paxsilica.web import server as serving
 
     settings = load_settings(port=port, host="127.0.0.1", workers=WORKERS)
-    store = build_store([data], rewriter=settings.rewriter, progress=False)
+    store = build_store([data], site=settings.site, progress=False)
     serving.Server(create_bare(store), serving.gunicorn_options(settings)).run()
 
 
@@ -94,7 +94,7 @@ def write_dataset(data: Path, out: Path) -> None:
     """Write the dataset paxsilica serves for a data file (bundled graphs too) as N-Quads."""
     import pyoxigraph as ox
 
-    from paxsilica.store import build_store
+    from paxsilica.rdf.store import build_store
 
     store = build_store([data], progress=False)
     with open(out, "wb") as output:

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 import pyoxigraph as ox
 import pytest
 
-from paxsilica.remote import Endpoint, push_dataset
-from paxsilica.store import build_store
+from paxsilica.rdf.remote import Endpoint, push_dataset
+from paxsilica.rdf.store import build_store
 from virtuoso import VirtuosoServer
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

@@ -43,7 +43,7 @@ def published_union(store: ox.Store, public_base: str = iris.CANONICAL_BASE) -> 
     One N-Triples document for all graphs, so a blank node that two graphs share (the
     inferred graph types the instances' blank nodes) stays one node.
     """
-    shapes = ox.NamedNode(iris.BaseRewriter(public_base).to_public(iris.GRAPH_SHAPES))
+    shapes = ox.NamedNode(iris.Site(public_base).graph(iris.GRAPH_SHAPES))
     triples = [
         quad.triple
         for quad in store
@@ -61,8 +61,8 @@ def expected_document(
     license_iri: str = iris.LICENSE_IRI,
 ) -> rdflib.Graph:
     """Return the document about ``topic`` as the rules define it."""
-    rewriter = iris.BaseRewriter(public_base)
-    ps = rdflib.Namespace(rewriter.to_public(iris.ONTOLOGY_NS))
+    site = iris.Site(public_base)
+    ps = rdflib.Namespace(site.public(iris.ONTOLOGY_NS))
     subject = rdflib.URIRef(topic)
     nary = {ps.Membership, ps.SupplyLink, ps.Claim, ORG.Membership}
     # Subclasses of the n-ary classes count too.
@@ -106,11 +106,11 @@ def expected_document(
             for value in union.objects(thing, predicate):
                 out.add((thing, predicate, value))
     if len(out):
-        document = rdflib.URIRef(iris.document_for_entity(topic, public_base))
+        document = rdflib.URIRef(iris.Site(public_base).document_for(topic))
         out.add((document, RDF.type, FOAF.Document))
         out.add((document, FOAF.primaryTopic, subject))
         out.add((document, DCTERMS.license, rdflib.URIRef(license_iri)))
-        out.add((document, VOID.inDataset, rdflib.URIRef(rewriter.to_public(iris.DATASET_IRI))))
+        out.add((document, VOID.inDataset, rdflib.URIRef(site.public(iris.DATASET_IRI))))
     return out
 
 

@@ -38,3 +38,19 @@ def write_expected(path: Path, variables: list[str], rows: list[tuple[str, ...]]
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(variables)
         writer.writerows(rows)
+
+
+TESTS_DIR = Path(__file__).resolve().parent
+ANSWERS_DIR = TESTS_DIR / "competency"
+
+
+def competency_questions() -> list[Path]:
+    """The competency questions (bundled with the package), each answered in tests/competency/."""
+    from paxsilica.sparql.examples import query_files
+
+    return query_files("competency")
+
+
+def expected_answer(question: Path) -> Path:
+    """The hand-checked answer of a competency question."""
+    return ANSWERS_DIR / f"{question.stem}.csv"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -13,15 +14,21 @@ EXIT_VIOLATIONS = 1
 EXIT_BAD_INPUT = 2
 
 
+def _bad_input_errors() -> tuple[type[Exception], ...]:
+    """The errors that mean the input (a file, a store, a server, a setting) is unusable."""
+    from paxsilica.config import SettingsError
+    from paxsilica.rdf.directory import StoreDirectoryError
+    from paxsilica.rdf.readable import StoreUnavailable
+    from paxsilica.rdf.store import DataLoadError
+
+    return (DataLoadError, StoreDirectoryError, StoreUnavailable, SettingsError)
+
+
 def _validate(args: argparse.Namespace) -> int:
     from paxsilica import validation
-    from paxsilica.store import DataLoadError
 
     try:
         result = validation.validate(args.files or None, reasoner=not args.no_reasoner)
-    except DataLoadError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
     except validation.ReasonerUnavailable as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -30,39 +37,24 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> int:
-    import os
+    from paxsilica.config import load_settings
+    from paxsilica.rdf import directory, remote
 
-    from paxsilica import remote, store
-    from paxsilica.config import SettingsError, load_settings
-
-    try:
-        settings = load_settings(base_iri=args.base_iri)
-        if args.store is not None:
-            manifest = store.create_store_directory(
-                args.store, args.files, rewriter=settings.rewriter, progress=not args.quiet
-            )
-            print(f"{args.store}: {manifest.quads} quads for base {manifest.base_iri}")
-            return EXIT_OK
-        endpoint = remote.Endpoint(
-            args.update_endpoint or args.endpoint,
-            user=args.endpoint_user,
-            password=os.environ.get("PAXSILICA_ENDPOINT_PASSWORD"),
+    settings = load_settings(base_iri=args.base_iri)
+    if args.store is not None:
+        manifest = directory.create_store_directory(
+            args.store, args.files, site=settings.site, progress=not args.quiet
         )
-        sent = remote.push_dataset(
-            endpoint,
-            args.files,
-            graph=args.graph,
-            rewriter=settings.rewriter,
-            progress=not args.quiet,
-        )
-    except (
-        store.DataLoadError,
-        store.StoreDirectoryError,
-        remote.RemoteEndpointError,
-        SettingsError,
-    ) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        print(f"{args.store}: {manifest.quads} quads for base {manifest.base_iri}")
+        return EXIT_OK
+    endpoint = remote.Endpoint(
+        args.update_endpoint or args.endpoint,
+        user=args.endpoint_user,
+        password=os.environ.get("PAXSILICA_ENDPOINT_PASSWORD"),
+    )
+    sent = remote.push_dataset(
+        endpoint, args.files, graph=args.graph, site=settings.site, progress=not args.quiet
+    )
     for graph, triples in sent.items():
         print(f"<{graph}>: {triples} triples")
     return EXIT_OK
@@ -77,46 +69,30 @@ def _settings(args: argparse.Namespace, **extra):
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from paxsilica import remote, serving, store
-    from paxsilica.config import SettingsError
+    from paxsilica.web import server
 
-    try:
-        settings = _settings(
-            args,
-            host=args.host,
-            port=args.port,
-            workers=args.workers,
-            query_runner=args.query_runner,
-            store_path=args.store,
-            endpoint=args.endpoint,
-            endpoint_graph=args.endpoint_graph,
-            endpoint_user=args.endpoint_user,
-            query_timeout=args.query_timeout,
-            max_rows=args.max_rows,
-            service_allow=tuple(args.service_allow) if args.service_allow else None,
-        )
-        serving.serve(settings)
-    except (
-        store.DataLoadError,
-        store.StoreDirectoryError,
-        remote.RemoteEndpointError,
-        SettingsError,
-    ) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+    settings = _settings(
+        args,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        query_runner=args.query_runner,
+        store_path=args.store,
+        endpoint=args.endpoint,
+        endpoint_graph=args.endpoint_graph,
+        endpoint_user=args.endpoint_user,
+        query_timeout=args.query_timeout,
+        max_rows=args.max_rows,
+        service_allow=tuple(args.service_allow) if args.service_allow else None,
+    )
+    server.serve(settings)
     return EXIT_OK
 
 
 def _export(args: argparse.Namespace) -> int:
-    from paxsilica import dumps, store
-    from paxsilica.config import SettingsError
+    from paxsilica.publish import dumps
 
-    try:
-        written = dumps.export(_settings(args), args.out)
-    except (store.DataLoadError, SettingsError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    for path in written:
+    for path in dumps.export(_settings(args), args.out):
         print(path)
     return EXIT_OK
 
@@ -130,19 +106,14 @@ def _add_data_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--data",
         nargs="+",
+        action="extend",
         metavar="FILE",
-        help="RDF files to publish besides the bundled data (.ttl .nt .nq .trig .rdf .jsonld)",
+        help="RDF files to publish besides the bundled data (.ttl .nt .nq .trig .rdf .jsonld); "
+        "repeatable, each file in its own graph",
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``paxsilica`` command."""
-    parser = argparse.ArgumentParser(
-        prog="paxsilica", description="Pax Silica Linked Data: validate, serve and export."
-    )
-    parser.add_argument("--version", action="version", version=f"paxsilica {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
+def _add_validate(commands) -> None:
     validate = commands.add_parser(
         "validate",
         help="check instance data against the ontology and shapes (SHACL and HermiT)",
@@ -154,6 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--no-reasoner", action="store_true", help="skip the HermiT check")
     validate.set_defaults(handler=_validate)
 
+
+def _add_load(commands) -> None:
     load = commands.add_parser(
         "load",
         help="build an on-disk store of the bundled data plus the given files",
@@ -183,6 +156,30 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--quiet", action="store_true", help="no progress bar")
     load.set_defaults(handler=_load)
 
+
+def _add_serve_limits(serve: argparse.ArgumentParser) -> None:
+    serve.add_argument(
+        "--query-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a SPARQL query after this long and answer 503 (30)",
+    )
+    serve.add_argument(
+        "--max-rows",
+        type=int,
+        metavar="N",
+        help="cut SPARQL results after N rows or triples (100000)",
+    )
+    serve.add_argument(
+        "--service-allow",
+        action="append",
+        metavar="PREFIX",
+        help="let SPARQL SERVICE call endpoints under this IRI prefix (repeatable; "
+        "federation is off without it)",
+    )
+
+
+def _add_serve(commands) -> None:
     serve = commands.add_parser(
         "serve",
         help="serve the dataset: linked data, HTML pages, dumps and SPARQL (gunicorn)",
@@ -223,28 +220,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="with --endpoint: user for HTTP digest auth (password: PAXSILICA_ENDPOINT_PASSWORD)",
     )
-    serve.add_argument(
-        "--query-timeout",
-        type=float,
-        metavar="SECONDS",
-        help="stop a SPARQL query after this long and answer 503 (30)",
-    )
-    serve.add_argument(
-        "--max-rows",
-        type=int,
-        metavar="N",
-        help="cut SPARQL results after N rows or triples (100000)",
-    )
-    serve.add_argument(
-        "--service-allow",
-        action="append",
-        metavar="PREFIX",
-        help="let SPARQL SERVICE call endpoints under this IRI prefix (repeatable; "
-        "federation is off without it)",
-    )
+    _add_serve_limits(serve)
     _add_data_options(serve)
     serve.set_defaults(handler=_serve)
 
+
+def _add_export(commands) -> None:
     export = commands.add_parser(
         "export",
         help="write the dumps, their checksums and the VoID description to a directory",
@@ -255,13 +236,37 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, metavar="DIR", help="output directory")
     _add_data_options(export)
     export.set_defaults(handler=_export)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the ``paxsilica`` command."""
+    parser = argparse.ArgumentParser(
+        prog="paxsilica", description="Pax Silica Linked Data: validate, serve and export."
+    )
+    parser.add_argument("--version", action="version", version=f"paxsilica {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_add_validate, _add_load, _add_serve, _add_export):
+        add(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line and return its exit status."""
+    """Run the command line and return its exit status.
+
+    Unusable input (a file that does not parse, a missing store, a server that does not
+    answer, a bad setting) is reported on standard error with exit status 2.
+    """
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except _bad_input_errors() as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:
+        if args.command != "export":
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
-"""Settings: defaults, overridden by PAXSILICA_* environment variables, overridden by arguments."""
+"""Settings: defaults, overridden by PAXSILICA_* environment variables, overridden by arguments.
+
+Each setting names the converter that reads it from text (an environment variable) or from a
+value (an argument), so that adding a setting means saying how it is read.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 from paxsilica import iris
@@ -17,36 +22,67 @@ class SettingsError(ValueError):
     """A setting has a value that cannot be used; says which setting and why."""
 
 
+def _text(raw: Any) -> str:
+    return str(raw)
+
+
+def _optional_text(raw: Any) -> str | None:
+    return str(raw) if raw != "" else None
+
+
+def _integer(raw: Any) -> int:
+    if isinstance(raw, bool):
+        raise ValueError("a number, not a truth value")
+    return int(raw)
+
+
+def _number(raw: Any) -> float:
+    return float(raw)
+
+
+def _list_with(separator: str) -> Callable[[Any], tuple[str, ...]]:
+    def convert(raw: Any) -> tuple[str, ...]:
+        parts = raw.split(separator) if isinstance(raw, str) else list(raw)
+        return tuple(str(part) for part in parts if part)
+
+    return convert
+
+
+def _setting(default: Any, convert: Callable[[Any], Any]) -> Any:
+    return field(default=default, metadata={"convert": convert})
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server and the CLI can be configured with."""
 
-    host: str = "127.0.0.1"
-    port: int = 5000
-    # gunicorn worker processes; None: as many as suit the query runner (see serving).
-    workers: int | None = None
-    base_iri: str = iris.CANONICAL_BASE
-    data_files: tuple[str, ...] = ()
-    store_path: str | None = None
-    endpoint: str | None = None
-    endpoint_graph: str | None = None
-    endpoint_user: str | None = None
-    query_timeout: float = 30.0
-    max_rows: int = 100_000
-    max_body_bytes: int = 1024 * 1024
-    max_query_string_bytes: int = 16 * 1024
-    service_allow: tuple[str, ...] = ()
+    host: str = _setting("127.0.0.1", _text)
+    port: int = _setting(5000, _integer)
+    # gunicorn worker processes; None: as many as suit the query runner (see web.server).
+    workers: int | None = _setting(None, _integer)
+    base_iri: str = _setting(iris.CANONICAL_BASE, _text)
+    # Paths separated by ':' in the environment, as PATH is.
+    data_files: tuple[str, ...] = _setting((), _list_with(os.pathsep))
+    store_path: str | None = _setting(None, _optional_text)
+    endpoint: str | None = _setting(None, _optional_text)
+    endpoint_graph: str | None = _setting(None, _optional_text)
+    endpoint_user: str | None = _setting(None, _optional_text)
+    query_timeout: float = _setting(30.0, _number)
+    max_rows: int = _setting(100_000, _integer)
+    max_body_bytes: int = _setting(1024 * 1024, _integer)
+    max_query_string_bytes: int = _setting(16 * 1024, _integer)
+    service_allow: tuple[str, ...] = _setting((), _list_with(","))
     # Where SPARQL queries run: "serving" in the server's own worker processes, one request
     # at a time each, a process ending when its query overruns (paxsilica serve only); "pool"
     # in killable query worker processes beside a threaded server (any WSGI server). None: the
     # server chooses ("serving" for paxsilica serve, "pool" for create_app).
-    query_runner: str | None = None
+    query_runner: str | None = _setting(None, _optional_text)
     # With the pool: queries one server process runs at once (each in its own worker process).
-    query_workers: int = 4
+    query_workers: int = _setting(4, _integer)
     # A process running queries that has made this many MiB of memory its own (copies of the
     # pages of the in-memory store it read, results it built) is replaced after its answer;
     # 0: never.
-    query_worker_recycle_mib: int = 1024
+    query_worker_recycle_mib: int = _setting(1024, _integer)
 
     @property
     def queries_may_connect(self) -> bool:
@@ -54,28 +90,21 @@ class Settings:
         remote SPARQL server the data lives in. Otherwise queries run without a network."""
         return bool(self.service_allow) or self.endpoint is not None
 
-    @property
-    def rewriter(self) -> iris.BaseRewriter:
-        """The IRI rewriter for this deployment's base."""
-        return iris.BaseRewriter(self.base_iri)
+    @cached_property
+    def site(self) -> iris.Site:
+        """The IRIs of this deployment, under its base."""
+        return iris.Site(self.base_iri)
 
 
-def _convert(name: str, kind: Any, raw: Any) -> Any:
-    if raw is None:
-        return None
+def _convert(name: str, raw: Any) -> Any:
+    spec = next(spec for spec in fields(Settings) if spec.name == name)
     try:
-        if kind in ("int", int, "int | None"):
-            return int(raw)
-        if kind in ("float", float):
-            return float(raw)
-        if "tuple" in str(kind):
-            if isinstance(raw, str):
-                separator = os.pathsep if name == "data_files" else ","
-                return tuple(part for part in raw.split(separator) if part)
-            return tuple(raw)
-    except ValueError as error:
+        return spec.metadata["convert"](raw)
+    except (TypeError, ValueError) as error:
         raise SettingsError(f"setting {name}: {raw!r} is not a valid value ({error})") from None
-    return raw
+
+
+_POSITIVE = ("port", "max_rows", "max_body_bytes", "max_query_string_bytes", "query_workers")
 
 
 def _check(settings: Settings) -> Settings:
@@ -89,13 +118,7 @@ def _check(settings: Settings) -> Settings:
             f"setting query_runner: {settings.query_runner!r} is not one of "
             f"{', '.join(QUERY_RUNNERS)}"
         )
-    for name in (
-        "port",
-        "max_rows",
-        "max_body_bytes",
-        "max_query_string_bytes",
-        "query_workers",
-    ):
+    for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             raise SettingsError(f"setting {name}: must be a positive number")
     if settings.query_worker_recycle_mib < 0:
@@ -112,18 +135,17 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
     leave the environment's value in place.
     """
     environ = os.environ if environ is None else environ
-    values: dict[str, Any] = {}
-    for spec in fields(Settings):
-        raw = environ.get(ENV_PREFIX + spec.name.upper())
-        if raw is not None and raw != "":
-            values[spec.name] = _convert(spec.name, spec.type, raw)
-    unknown = set(overrides) - {spec.name for spec in fields(Settings)}
+    names = [spec.name for spec in fields(Settings)]
+    unknown = set(overrides) - set(names)
     if unknown:
         raise SettingsError(f"unknown settings: {', '.join(sorted(unknown))}")
-    for spec in fields(Settings):
-        value = overrides.get(spec.name)
-        if value is not None:
-            values[spec.name] = _convert(spec.name, spec.type, value)
+    values: dict[str, Any] = {}
+    for name in names:
+        raw = environ.get(ENV_PREFIX + name.upper())
+        if raw is not None and raw != "":
+            values[name] = _convert(name, raw)
+        if overrides.get(name) is not None:
+            values[name] = _convert(name, overrides[name])
     return _check(replace(Settings(), **values))
 
 

@@ -1,4 +1,4 @@
-"""Locations of the bundled ontology, instance data and shapes."""
+"""Locations of the bundled data: ontology, instances, shapes and example queries."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ DATA_ROOT = _data_root()
 ONTOLOGY_DIR = DATA_ROOT / "ontology"
 INSTANCES_DIR = DATA_ROOT / "instances"
 SHAPES_DIR = DATA_ROOT / "shapes"
+QUERIES_DIR = DATA_ROOT / "queries"
 
 
 def turtle_files(directory: Path) -> list[Path]:

@@ -1,0 +1,254 @@
+"""The view of an entity's page: its facts, the n-ary facts about it, links back, sources.
+
+Plain Python over a document's triples: the page template shows it, in one language.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pyoxigraph as ox
+
+from paxsilica.publish.documents import Document, Documents
+from paxsilica.publish.labels import HrefFor, Labels, Link, link_to
+from paxsilica.rdf.terms import RDF_TYPE, XSD_STRING, vocabulary_term
+
+DESCRIPTION_PREDICATES = (
+    vocabulary_term("dcterms", "description"),
+    vocabulary_term("skos", "definition"),
+    vocabulary_term("rdfs", "comment"),
+)
+SOURCE_PREDICATE_LOCALS = ("source", "claimedBy", "contradictedBy")
+SOURCE_PREDICATES_EXTERNAL = (
+    vocabulary_term("prov", "wasDerivedFrom"),
+    vocabulary_term("dcterms", "source"),
+)
+SCHEMA_URL = vocabulary_term("schema", "url")
+DCTERMS_TITLE = vocabulary_term("dcterms", "title")
+RDF_LANG_STRING = vocabulary_term("rdf", "langString")
+# Blank nodes nested deeper than this in one value are shown as an ellipsis.
+MAX_NESTED_BLANK_NODES = 6
+
+
+@dataclass
+class Value:
+    """One value of a property: a link, a literal, or a nested blank node's rows."""
+
+    link: Link | None = None
+    text: str | None = None
+    language: str | None = None
+    datatype: Link | None = None
+    nested: list[Row] | None = None
+
+
+@dataclass
+class Row:
+    """A property and its values."""
+
+    predicate: Link
+    values: list[Value]
+
+
+@dataclass
+class Fact:
+    """An n-ary fact about the entity, shown whole."""
+
+    link: Link
+    kind: Link
+    rows: list[Row]
+
+
+@dataclass
+class Cited:
+    """A source cited by the entity or its facts."""
+
+    link: Link
+    title: str | None
+    address: str | None
+
+
+@dataclass
+class EntityView:
+    """Everything an entity page shows."""
+
+    iri: str
+    label: str
+    description: str | None
+    types: list[Link]
+    rows: list[Row]
+    facts: list[tuple[Link, list[Fact]]]
+    incoming: list[tuple[Link, Link]]
+    sources: list[Cited]
+    document_iri: str
+
+
+class _PageBuilder:
+    """Builds links and rows for the terms of one document in one language."""
+
+    def __init__(
+        self, docs: Documents, document: Document, lang: str, href_for: HrefFor, ontology: Labels
+    ):
+        self.docs = docs
+        self.lang = lang
+        self.href_for = href_for
+        self.labels = Labels(document.triples, docs.site, ontology)
+        self.by_subject: dict[ox.Term, list[ox.Triple]] = defaultdict(list)
+        for t in document.triples:
+            self.by_subject[t.subject].append(t)
+        self.source_predicates = {
+            *(ox.NamedNode(docs.site.ontology_ns + local) for local in SOURCE_PREDICATE_LOCALS),
+            *SOURCE_PREDICATES_EXTERNAL,
+        }
+
+    def link(self, iri: str) -> Link:
+        return link_to(iri, self.labels, self.lang, self.href_for)
+
+    def literal_in_language(
+        self, subject: ox.Term, predicates: Sequence[ox.NamedNode]
+    ) -> str | None:
+        for predicate in predicates:
+            values = [
+                t.object
+                for t in self.by_subject.get(subject, ())
+                if t.predicate == predicate and isinstance(t.object, ox.Literal)
+            ]
+            for wanted in (self.lang, "en", None):
+                for value in sorted(values, key=lambda v: v.value):
+                    if wanted is None or value.language == wanted:
+                        return value.value
+        return None
+
+    def value(self, term: ox.Term, seen: frozenset) -> Value:
+        if isinstance(term, ox.NamedNode):
+            return Value(link=self.link(term.value))
+        if isinstance(term, ox.BlankNode):
+            if term in seen or len(seen) >= MAX_NESTED_BLANK_NODES:
+                return Value(text="…")
+            return Value(nested=self.rows(term, seen | {term}))
+        datatype = None
+        if not term.language and term.datatype not in (XSD_STRING, RDF_LANG_STRING):
+            datatype = self.link(term.datatype.value)
+        return Value(text=term.value, language=term.language, datatype=datatype)
+
+    def rows(self, subject: ox.Term, seen: frozenset = frozenset()) -> list[Row]:
+        grouped: dict[ox.NamedNode, list[ox.Term]] = defaultdict(list)
+        for t in self.by_subject.get(subject, ()):
+            grouped[t.predicate].append(t.object)
+        rows = []
+        for predicate, objects in grouped.items():
+            values = [self.value(o, seen) for o in objects]
+            values.sort(key=lambda v: (v.link.text if v.link else (v.text or "")).casefold())
+            rows.append(Row(self.link(predicate.value), values))
+        # rdf:type first, then by the property's name in the page's language.
+        rows.sort(key=lambda r: (r.predicate.iri != RDF_TYPE.value, r.predicate.text.casefold()))
+        return rows
+
+
+def _types(page: _PageBuilder, topic: ox.NamedNode) -> list[Link]:
+    return sorted(
+        (
+            page.link(t.object.value)
+            for t in page.by_subject.get(topic, ())
+            if t.predicate == RDF_TYPE and isinstance(t.object, ox.NamedNode)
+        ),
+        key=lambda link: link.text,
+    )
+
+
+def _fact_kind(page: _PageBuilder, node: ox.Term, nary: set[ox.NamedNode]) -> str | None:
+    """The n-ary class of a node, or None when it is not an n-ary fact."""
+    return next(
+        (
+            u.object.value
+            for u in page.by_subject.get(node, ())
+            if u.predicate == RDF_TYPE and u.object in nary
+        ),
+        None,
+    )
+
+
+def _facts(
+    page: _PageBuilder, document: Document, topic: ox.NamedNode, nary: set[ox.NamedNode]
+) -> tuple[list[tuple[Link, list[Fact]]], list[ox.Term]]:
+    """The n-ary facts that point at the topic, grouped by kind; and their nodes."""
+    kinds = {
+        t.subject: kind
+        for t in document.triples
+        if t.object == topic
+        and t.subject != topic
+        and (kind := _fact_kind(page, t.subject, nary)) is not None
+    }
+    by_kind: dict[str, list[Fact]] = defaultdict(list)
+    for node in sorted(kinds, key=lambda n: n.value):
+        kind = kinds[node]
+        by_kind[kind].append(Fact(page.link(node.value), page.link(kind), page.rows(node)))
+    grouped = [
+        (facts[0].kind, sorted(facts, key=lambda f: f.link.text.casefold()))
+        for facts in by_kind.values()
+    ]
+    return sorted(grouped, key=lambda pair: pair[0].text), list(kinds)
+
+
+def _incoming(page: _PageBuilder, document: Document, topic: ox.NamedNode):
+    return sorted(
+        (
+            (page.link(t.subject.value), page.link(t.predicate.value))
+            for t in document.triples
+            if t.object == topic
+            and isinstance(t.subject, ox.NamedNode)
+            and t.subject != topic
+            and t.subject.value != document.iri
+        ),
+        key=lambda pair: (pair[0].text.casefold(), pair[1].text.casefold()),
+    )
+
+
+def _sources(page: _PageBuilder, document: Document, citing: set[ox.Term]) -> list[Cited]:
+    cited_nodes = sorted(
+        {
+            t.object
+            for t in document.triples
+            if t.subject in citing
+            and t.predicate in page.source_predicates
+            and isinstance(t.object, ox.NamedNode)
+        },
+        key=lambda node: node.value,
+    )
+    sources = []
+    for node in cited_nodes:
+        address = next(
+            (
+                t.object.value
+                for t in page.by_subject.get(node, ())
+                if t.predicate == SCHEMA_URL and isinstance(t.object, ox.NamedNode)
+            ),
+            None,
+        )
+        title = page.literal_in_language(node, (DCTERMS_TITLE,))
+        sources.append(Cited(page.link(node.value), title, address))
+    return sorted(sources, key=lambda s: s.link.text.casefold())
+
+
+def entity_view(
+    docs: Documents, document: Document, lang: str, href_for: HrefFor, ontology: Labels
+) -> EntityView:
+    """Return the view of a document's primary topic; ``ontology`` names the ontology's terms."""
+    page = _PageBuilder(docs, document, lang, href_for, ontology)
+    topic = ox.NamedNode(document.topic)
+    facts, fact_nodes = _facts(page, document, topic, set(docs.nary_classes))
+    citing = {topic, *fact_nodes} | {
+        t.subject for t in document.triples if isinstance(t.subject, ox.BlankNode)
+    }
+    return EntityView(
+        iri=document.topic,
+        label=page.labels.label(document.topic, lang),
+        description=page.literal_in_language(topic, DESCRIPTION_PREDICATES),
+        types=_types(page, topic),
+        rows=page.rows(topic),
+        facts=facts,
+        incoming=_incoming(page, document, topic),
+        sources=_sources(page, document, citing),
+        document_iri=document.iri,
+    )

@@ -1,0 +1,1 @@
+"""Stores of RDF: the embedded pyoxigraph store, on-disk stores, a remote SPARQL server."""

@@ -1,0 +1,113 @@
+"""On-disk stores: built once by ``paxsilica load``, opened read-only by ``paxsilica serve``."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from paxsilica import iris
+from paxsilica.rdf.store import build_store
+
+STORE_MANIFEST = "paxsilica-store.json"
+
+
+class StoreDirectoryError(Exception):
+    """An on-disk store cannot be created or opened; says which directory and why."""
+
+
+@dataclass(frozen=True)
+class StoreManifest:
+    """What an on-disk store was built from: the base IRI it holds, its files, its size."""
+
+    base_iri: str
+    files: tuple[str, ...]
+    quads: int
+
+    def to_json(self) -> str:
+        """Return the manifest as JSON."""
+        return json.dumps(
+            {"base_iri": self.base_iri, "files": list(self.files), "quads": self.quads}, indent=2
+        )
+
+    @classmethod
+    def read(cls, directory: Path) -> StoreManifest:
+        """Read the manifest of a store directory."""
+        path = directory / STORE_MANIFEST
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            return cls(raw["base_iri"], tuple(raw["files"]), int(raw["quads"]))
+        except FileNotFoundError:
+            raise StoreDirectoryError(
+                f"{directory}: not a paxsilica store (no {STORE_MANIFEST}); "
+                "build one with 'paxsilica load --store DIR'"
+            ) from None
+        except (ValueError, KeyError, TypeError) as error:
+            raise StoreDirectoryError(f"{path}: unreadable store manifest ({error})") from None
+
+
+def create_store_directory(
+    directory: Path | str,
+    extra_files: Iterable[Path | str] = (),
+    site: iris.Site = iris.CANONICAL_SITE,
+    progress: bool = True,
+) -> StoreManifest:
+    """Build an on-disk store of the bundled data plus the given files, replacing any old one.
+
+    The store is built in a sibling directory and moved into place only once it is complete,
+    so bad input leaves neither a half-written store nor a damaged previous one.
+    """
+    target = Path(directory).resolve()
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    try:
+        store = build_store(extra_files, site=site, store_path=building, progress=progress)
+        store.optimize()
+        store.flush()
+        manifest = StoreManifest(
+            site.public_base, tuple(str(Path(f).resolve()) for f in extra_files), len(store)
+        )
+        del store
+        (building / STORE_MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
+        _swap_into_place(building, target)
+    except BaseException:
+        shutil.rmtree(building, ignore_errors=True)
+        raise
+    return manifest
+
+
+def _swap_into_place(building: Path, target: Path) -> None:
+    if not target.exists():
+        building.rename(target)
+        return
+    if not (target / STORE_MANIFEST).exists():
+        raise StoreDirectoryError(
+            f"{target}: exists and is not a paxsilica store; refusing to replace it"
+        )
+    retired = target.with_name(f".{target.name}.retired-{os.getpid()}")
+    target.rename(retired)
+    building.rename(target)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def open_store_directory(directory: Path | str, site: iris.Site = iris.CANONICAL_SITE) -> ox.Store:
+    """Open an on-disk store read-only, checking it was built for this deployment's base IRI."""
+    path = Path(directory)
+    manifest = StoreManifest.read(path)
+    expected = site.public_base
+    if manifest.base_iri != expected:
+        raise StoreDirectoryError(
+            f"{path}: built for base IRI {manifest.base_iri}, but this server publishes "
+            f"{expected}; rebuild it with 'paxsilica load --store {path} --base-iri {expected}'"
+        )
+    try:
+        return ox.Store.read_only(str(path))
+    except OSError as error:
+        raise StoreDirectoryError(f"{path}: cannot open the store ({error})") from None

@@ -1,0 +1,217 @@
+"""Reads a SPARQL query's tokens to decide, before it runs, whether this endpoint may run it.
+
+pyoxigraph has no public algebra to inspect, and it would call any SERVICE over HTTP, so the
+endpoint tokenises the query text with the SPARQL terminals and looks for the keywords that
+matter: SERVICE (federation: refused unless its target is allow-listed), FROM / FROM NAMED
+(the query names its own dataset, so the union default graph must not override it) and the
+update operations (refused: the endpoint is read-only).
+
+The scan errs on the side of finding a keyword where Oxigraph's parser would not. Oxigraph
+matches keywords case-insensitively and without word boundaries (``SERVICESILENT<x>{}`` and
+``ASKFROM<g>{}`` parse), and a keyword may even be read out of a prefixed name's prefix
+(``SERVICE:x {}`` is SERVICE applied to ``:x``). So a keyword counts when its letters occur in
+any bare word or prefix, and only string literals, IRIs, comments, variables, blank node
+labels and the local part of prefixed names (matched greedily by Oxigraph too) are skipped.
+Whatever this scan cannot place is treated as code, never skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from paxsilica.rdf.query_text import SCHEME, Token, prologue_prefixes, tokenize, unescape_iri
+
+# Bounds the work and the recursion a query may cause in the parser; Oxigraph's recursive
+# parser overflows its stack on very deep nesting (see sparql.pool.QUERY_STACK_BYTES).
+MAX_BRACKET_DEPTH = 1000
+MAX_TOKENS = 200_000
+# Queries shorter than this cannot nest or chain deep enough to matter, so only longer ones
+# pay for counting.
+SHORT_QUERY_CHARS = 65_536
+
+# The words an update request opens with (after its prologue); glued forms such as
+# INSERTDATA parse too, hence prefixes for the longer ones.
+UPDATE_WORDS = ("add", "with")
+UPDATE_WORD_PREFIXES = ("insert", "delete", "load", "clear", "drop", "create", "move", "copy")
+
+
+class QueryRefused(Exception):
+    """The endpoint will not run this query; carries the HTTP status and the reason."""
+
+    def __init__(self, status: int, message: str):
+        self.status = status
+        self.message = message
+        super().__init__(message)
+
+
+@dataclass(frozen=True)
+class QueryFacts:
+    """What the endpoint needs to know about a query before running it."""
+
+    names_dataset: bool = False
+    service_targets: tuple[str, ...] = ()
+
+
+def _code_text(token: Token) -> str:
+    """The part of a token in which Oxigraph could read a keyword, lower-cased."""
+    if token.kind in ("word", "punct", "number", "langtag"):
+        return token.text.lower()
+    if token.kind == "pname":
+        return token.prefix.lower()
+    return ""
+
+
+def _leading_keyword(tokens: list[Token]) -> tuple[str | None, dict[str, str], int]:
+    """Skip the prologue; return the first keyword after it, the prefixes and the token index."""
+    prefixes: dict[str, str] = {}
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        word = token.text.lower() if token.kind == "word" else None
+        if word == "base" and index + 1 < len(tokens):
+            index += 2
+        elif word == "prefix" and index + 2 < len(tokens) and tokens[index + 1].kind == "pname":
+            declared, iri = tokens[index + 1], tokens[index + 2]
+            if iri.kind == "iri" and not declared.local:
+                prefixes[declared.prefix] = unescape_iri(iri.text[1:-1])
+            index += 3
+        elif word == "version" and index + 1 < len(tokens):
+            index += 2
+        else:
+            return _code_text(token) or None, prefixes, index
+    return None, prefixes, index
+
+
+def _nesting_and_size(tokens: list[Token]) -> None:
+    if len(tokens) > MAX_TOKENS:
+        raise QueryRefused(
+            400, f"Query too long: {len(tokens)} tokens, this endpoint takes at most {MAX_TOKENS}"
+        )
+    depth = deepest = 0
+    for token in tokens:
+        if token.kind == "punct":
+            if token.text in "({[":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif token.text in ")}]":
+                depth -= 1
+    if deepest > MAX_BRACKET_DEPTH:
+        raise QueryRefused(
+            400,
+            f"Query nested too deeply: {deepest} levels of brackets, "
+            f"this endpoint takes at most {MAX_BRACKET_DEPTH}",
+        )
+
+
+def _service_target(tokens: list[Token], index: int, prefixes: dict[str, str]) -> str | None:
+    """Return the IRI a SERVICE keyword at ``index`` calls, or None if it is not a plain IRI."""
+    token = tokens[index]
+    if token.kind != "word" or token.text.lower() != "service":
+        return None
+    index += 1
+    if index < len(tokens) and tokens[index].kind == "word":
+        if tokens[index].text.lower() != "silent":
+            return None
+        index += 1
+    if index >= len(tokens):
+        return None
+    target = tokens[index]
+    if target.kind == "iri":
+        return unescape_iri(target.text[1:-1])
+    if target.kind == "pname" and target.prefix in prefixes:
+        return prefixes[target.prefix] + target.local.replace("\\", "")
+    return None
+
+
+def _allowed(iri: str, allow: tuple[str, ...]) -> bool:
+    # A relative IRI would be resolved against a BASE this scan does not model: refused.
+    return bool(SCHEME.match(iri)) and any(iri.startswith(prefix) for prefix in allow)
+
+
+def normalize_allow_list(prefixes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """Return the allow-list with a '/' after each bare authority (``http://host:port``).
+
+    Without it, ``http://127.0.0.1:80`` would also allow ``http://127.0.0.1:8000/`` and
+    ``http://127.0.0.1:80@elsewhere/``.
+    """
+    normalized = []
+    for prefix in prefixes:
+        prefix = prefix.strip()
+        if not prefix:
+            continue
+        _scheme, sep, rest = prefix.partition("://")
+        if sep and "/" not in rest:
+            prefix += "/"
+        normalized.append(prefix)
+    return tuple(normalized)
+
+
+def inspect(query: str, service_allow: tuple[str, ...] = ()) -> QueryFacts:
+    """Return what the endpoint needs to know about a query, or raise QueryRefused (400).
+
+    Refuses SERVICE unless every target is an IRI under an allow-listed prefix, and queries
+    too long or too deeply nested for the parser. Syntax errors, updates included, are left to
+    Oxigraph, which reports them with their position (see looks_like_update).
+    """
+    lowered = query.lower()
+    long_query = len(query) > SHORT_QUERY_CHARS
+    # The common case: neither keyword's letters occur anywhere, so no scan is needed.
+    if not long_query and "service" not in lowered and "from" not in lowered:
+        return QueryFacts()
+    tokens = tokenize(query)
+    if long_query:
+        _nesting_and_size(tokens)
+    _, prefixes, _ = _leading_keyword(tokens)
+    names_dataset = False
+    targets: list[str] = []
+    for index, token in enumerate(tokens):
+        code = _code_text(token)
+        if "from" in code:
+            names_dataset = True
+        if "service" in code:
+            targets.append(_checked_service(tokens, index, prefixes, service_allow))
+    return QueryFacts(names_dataset=names_dataset, service_targets=tuple(targets))
+
+
+def _checked_service(
+    tokens: list[Token], index: int, prefixes: dict[str, str], service_allow: tuple[str, ...]
+) -> str:
+    if not service_allow:
+        raise QueryRefused(
+            400,
+            "Federated query is disabled on this endpoint: SERVICE is not allowed "
+            "(the server makes no outbound request on a query's behalf).",
+        )
+    target = _service_target(tokens, index, prefixes)
+    if target is None:
+        raise QueryRefused(
+            400,
+            "SERVICE must name its endpoint with an absolute IRI or a declared prefixed name, "
+            "written 'SERVICE [SILENT] <iri> { ... }'; a variable is not allowed.",
+        )
+    if not _allowed(target, service_allow):
+        raise QueryRefused(
+            400,
+            f"SERVICE <{target}> is not allowed: federation is limited to endpoints under "
+            f"{', '.join(service_allow)}.",
+        )
+    return target
+
+
+def looks_like_update(query: str) -> bool:
+    """Whether a query that failed to parse as a query reads as a SPARQL Update request."""
+    keyword, _, _ = _leading_keyword(tokenize(query))
+    if keyword is None:
+        return False
+    return keyword in UPDATE_WORDS or keyword.startswith(UPDATE_WORD_PREFIXES)
+
+
+__all__ = [
+    "QueryFacts",
+    "QueryRefused",
+    "inspect",
+    "looks_like_update",
+    "normalize_allow_list",
+    "prologue_prefixes",
+    "tokenize",
+]

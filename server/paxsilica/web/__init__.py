@@ -1,0 +1,1 @@
+"""The web layer: the Flask application, its blueprints, templates and the HTTP server."""

@@ -1,0 +1,307 @@
+"""Dereferencing: entity IRIs answer 303 to their documents, documents negotiate their format.
+
+URL layout (Cool URIs for the Semantic Web, 303 for slash IRIs, plain negotiation for the
+hash-namespace ontology):
+
+- ``/id/{kind}/{key}``: the entity itself; ``303 See Other`` to ``/doc/{kind}/{key}``.
+- ``/doc/{kind}/{key}``: the document about it, negotiated over Turtle, JSON-LD, RDF/XML,
+  N-Triples and HTML; ``/doc/{kind}/{key}.{ttl,jsonld,rdf,nt,html}`` pick a format.
+- ``/ontology`` (and every ``/ontology#Term``): the ontology document, negotiated the same
+  way, with ``/ontology.{ext}``; its HTML form documents every term.
+- ``/shapes`` (and every ``/shapes#Shape``): the SHACL shapes graph, negotiated likewise.
+- ``/graph/{name}``: a named graph of the dataset; ``/dataset``: 303 to its VoID description.
+- ``/context.jsonld``: the JSON-LD context the documents are compacted with.
+- ``/lookup?iri=...``: 303 from any IRI this server publishes to where it answers for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, abort, request
+from werkzeug.http import quote_etag
+
+from paxsilica import media
+from paxsilica.publish.documents import Document, Documents, DocumentTooLarge
+from paxsilica.publish.serialize import Rendering
+from paxsilica.rdf.terms import vocabulary_term
+from paxsilica.web import pages, policy
+from paxsilica.web.i18n import page_language
+from paxsilica.web.state import published
+from paxsilica.web.templating import Alternate
+
+blueprint = Blueprint("linkeddata", __name__)
+
+ENTITY_PREFIX = "id/"
+DOCUMENT_PREFIX = "doc/"
+
+
+def documents() -> Documents:
+    """The documents of the current application."""
+    return published().documents
+
+
+def _entity_for_key(key: str) -> str:
+    """Return the entity IRI for the part of a path after /id/ or /doc/, or answer 400."""
+    iri = published().site.iri_for_path(ENTITY_PREFIX + key)
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        abort(400, description=f"the request path does not form a valid IRI: {iri!r}")
+    return iri
+
+
+def _alternates(base_path: str, offered=media.DOCUMENT_TYPES) -> list[Alternate]:
+    return [Alternate(f"{request.script_root}{base_path}.{t.extension}", t) for t in offered]
+
+
+def _link_header(alternates: list[Alternate]) -> str:
+    return ", ".join(f'<{a.href}>; rel="alternate"; type="{a.media_type.mime}"' for a in alternates)
+
+
+def _split_extension(path: str) -> tuple[str, str | None]:
+    """Split a final ``.ext`` (any short word, known or not) off a path."""
+    stem, dot, extension = path.rpartition(".")
+    if dot and stem and 0 < len(extension) <= 10 and extension.isalnum():
+        return stem, extension
+    return path, None
+
+
+def _not_acceptable(offered, alternates: list[Alternate]) -> Response:
+    response = policy.error_response(
+        406,
+        "none of the accepted types is offered; offered types: " + media.offered_list(offered),
+        "Not Acceptable",
+    )
+    response.headers["Link"] = _link_header(alternates)
+    return response
+
+
+def answer_document(
+    document: Document,
+    base_path: str,
+    extension: str | None,
+    html: Callable[[Document, str, list[Alternate]], str],
+    offered=media.DOCUMENT_TYPES,
+) -> Response:
+    """Answer with a document in the negotiated (or requested) format, with its headers.
+
+    ``base_path`` is the document's path without extension; ``html`` renders its page. The
+    body and headers of each variant are prepared once and kept with the document.
+    """
+    negotiated = extension is None
+    if negotiated:
+        environ = request.environ
+        chosen = media.negotiate_header(
+            environ.get("HTTP_ACCEPT"), offered, environ.get("HTTP_USER_AGENT")
+        )
+        if chosen is None:
+            return _not_acceptable(offered, _alternates(base_path, offered))
+    else:
+        chosen = media.by_extension(extension, offered)
+        if chosen is None:
+            abort(
+                404,
+                description=f"no format with extension .{extension}; offered: "
+                + ", ".join("." + t.extension for t in offered),
+            )
+    lang = page_language() if chosen is media.HTML else ""
+    variant = f"{chosen.key} {negotiated} {lang} {request.script_root}{base_path}"
+    body, headers, etag = published().answers.get(
+        (document.iri, variant),
+        lambda: _prepare(document, base_path, chosen, negotiated, lang, html, offered),
+    )
+    response = Response(body, headers=list(headers))
+    if "HTTP_IF_NONE_MATCH" in request.environ or "HTTP_IF_MODIFIED_SINCE" in request.environ:
+        response.set_etag(etag)
+        return response.make_conditional(request)
+    return response
+
+
+def _prepare(document, base_path, chosen, negotiated, lang, html, offered):
+    alternates = _alternates(base_path, offered)
+    if chosen is media.HTML:
+        rendering: Rendering = document.rendered(
+            f"html {lang} {request.script_root}", lambda: html(document, lang, alternates).encode()
+        )
+    else:
+        rendering = documents().render(document, chosen)
+    headers = [
+        ("Content-Type", chosen.content_type),
+        ("ETag", quote_etag(rendering.etag)),
+        ("Link", _link_header(alternates)),
+    ]
+    vary = ["Accept", "User-Agent"] if negotiated else []
+    if chosen is media.HTML:
+        vary += ["Accept-Language", "Cookie"]
+    if vary:
+        headers.append(("Vary", ", ".join(vary)))
+    if negotiated:
+        location = f"{request.script_root}{base_path}.{chosen.extension}"
+        headers.append(("Content-Location", location))
+    return rendering.body, tuple(headers), rendering.etag
+
+
+@blueprint.route("/id/<path:key>")
+def entity(key: str) -> Response:
+    """An entity IRI: 303 See Other to the document about it, or 404 when nothing is known."""
+    iri = _entity_for_key(key)
+    if documents().entity(iri) is None:
+        abort(404, description=f"nothing is known about {iri}")
+    return policy.redirect_to(f"/{DOCUMENT_PREFIX}{key}", 303)
+
+
+@blueprint.route("/doc/<path:key>")
+def entity_document(key: str) -> Response:
+    """The document about an entity, in the negotiated format or the one its extension names.
+
+    A final ``.ttl``, ``.jsonld``, ``.rdf``, ``.nt`` or ``.html`` names a format; a key that
+    itself ends with a dot and a word (``technology/testium.v2``) still finds its entity.
+    """
+    docs = documents()
+    stem, extension = _split_extension(key)
+    known_format = extension is not None and media.by_extension(extension, media.DOCUMENT_TYPES)
+    if known_format:
+        document = docs.entity(_entity_for_key(stem))
+        if document is not None:
+            return answer_document(
+                document, f"/{DOCUMENT_PREFIX}{stem}", extension, pages.render_entity
+            )
+    document = docs.entity(_entity_for_key(key))
+    if document is not None:
+        return answer_document(document, f"/{DOCUMENT_PREFIX}{key}", None, pages.render_entity)
+    if extension is not None and not known_format:
+        document = docs.entity(_entity_for_key(stem))
+        if document is not None:  # a known entity, an unknown format: say which formats exist
+            return answer_document(
+                document, f"/{DOCUMENT_PREFIX}{stem}", extension, pages.render_entity
+            )
+    missing = _entity_for_key(stem if known_format else key)
+    abort(404, description=f"nothing is known about {missing}, so there is no document")
+
+
+def _ontology(extension: str | None) -> Response:
+    document = documents().ontology()
+    if document is None:
+        abort(404, description="this deployment publishes no ontology")
+    return answer_document(document, "/ontology", extension, pages.render_ontology)
+
+
+@blueprint.route("/ontology")
+def ontology() -> Response:
+    """The ontology and every term in its hash namespace, in the negotiated format."""
+    return _ontology(None)
+
+
+@blueprint.route("/ontology.<extension>")
+def ontology_file(extension: str) -> Response:
+    """The ontology in the format its extension names."""
+    return _ontology(extension)
+
+
+@blueprint.route("/ontology/<version>")
+def ontology_version(version: str) -> Response:
+    """An ontology version IRI: 303 to the ontology when it names the current version."""
+    docs = documents()
+    version_iri = docs.site.iri_for_path(f"ontology/{version}")
+    owl_version_iri = vocabulary_term("owl", "versionIRI")
+    try:
+        node = ox.NamedNode(version_iri)
+    except ValueError:
+        abort(400, description=f"the request path does not form a valid IRI: {version_iri!r}")
+    current = next(
+        docs.store.quads_for_pattern(ox.NamedNode(docs.ontology_iri), owl_version_iri, node), None
+    )
+    if current is None:
+        abort(404, description=f"{version_iri} is not a published version of the ontology")
+    return policy.redirect_to("/ontology", 303)
+
+
+def _shapes(extension: str | None) -> Response:
+    docs = documents()
+    document = docs.graph(docs.shapes_graph.value, docs.site.shapes_iri)
+    if document is None:
+        abort(404, description="this deployment publishes no shapes")
+
+    def html(document: Document, lang: str, alternates) -> str:
+        return pages.render_graph(docs.shapes_graph.value, len(document.triples), lang, alternates)
+
+    return answer_document(document, "/shapes", extension, html)
+
+
+@blueprint.route("/shapes")
+def shapes() -> Response:
+    """The SHACL shapes and every shape in their hash namespace, in the negotiated format."""
+    return _shapes(None)
+
+
+@blueprint.route("/shapes.<extension>")
+def shapes_file(extension: str) -> Response:
+    """The shapes in the format their extension names."""
+    return _shapes(extension)
+
+
+@blueprint.route("/graph/<path:name>")
+def graph(name: str) -> Response:
+    """A named graph of the dataset, whole, in the negotiated format."""
+    docs = documents()
+    stem, extension = _split_extension(name)
+    for candidate, candidate_extension in ((name, None), (stem, extension)):
+        iri = docs.site.iri_for_path(f"graph/{candidate}")
+        try:
+            document = docs.graph(iri)
+        except ValueError:
+            abort(400, description=f"the request path does not form a valid IRI: {iri!r}")
+        if document is not None:
+
+            def html(document: Document, lang: str, alternates, iri=iri) -> str:
+                return pages.render_graph(iri, len(document.triples), lang, alternates)
+
+            return answer_document(document, f"/graph/{candidate}", candidate_extension, html)
+    abort(404, description=f"no named graph {docs.site.iri_for_path('graph/' + name)}")
+
+
+@blueprint.route("/dataset")
+def dataset() -> Response:
+    """The dataset IRI: 303 to its VoID and DCAT description."""
+    return policy.redirect_to("/.well-known/void", 303)
+
+
+@blueprint.route("/context.jsonld")
+def context() -> Response:
+    """The JSON-LD context that every JSON-LD document of this server is compacted with."""
+    rendering = documents().context_document()
+    response = Response(rendering.body, content_type=media.JSON_LD.content_type)
+    response.set_etag(rendering.etag)
+    return response.make_conditional(request)
+
+
+@blueprint.route("/lookup")
+def lookup() -> Response:
+    """303 from an IRI this server publishes to where it answers for it; 404 for others."""
+    iri = policy.plain_parameter("iri", request.args.get("iri", "")).strip()
+    if not iri:
+        abort(400, description="give the IRI to look up as ?iri=")
+    site = published().site
+    path = site.path_for(iri)
+    if path is None:
+        abort(
+            404,
+            description=f"{iri} is outside this dataset: only IRIs under {site.public_base} "
+            "are published here",
+        )
+    if policy.safe_path(path) != path:
+        abort(404, description=f"{iri} names no resource of this dataset")
+    return policy.redirect_to(path, 303)
+
+
+@blueprint.errorhandler(DocumentTooLarge)
+def too_large(error: DocumentTooLarge) -> Response:
+    """A document beyond the size bound: say so, and where to get the data instead."""
+    return policy.error_response(
+        403,
+        f"{error}, more than this server builds in one document; ask the SPARQL endpoint "
+        "for parts of it, or download a dump",
+        "Forbidden",
+    )

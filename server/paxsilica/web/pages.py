@@ -1,0 +1,110 @@
+"""HTML for people: the home page, entity pages, the ontology's documentation, the language switch.
+
+Every page is a Jinja2 template with autoescape on, fed by the view models of the publishing
+layer (paxsilica.publish), built from the same RDF documents the machines get; no page needs
+JavaScript.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_from_directory,
+)
+
+from paxsilica import media
+from paxsilica.publish.documents import Document
+from paxsilica.publish.entity_view import entity_view
+from paxsilica.publish.home_view import home_view
+from paxsilica.publish.ontology_doc import ontology_doc
+from paxsilica.web import policy
+from paxsilica.web.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS, LANGUAGES, page_language
+from paxsilica.web.state import published
+from paxsilica.web.templating import Alternate, href_for, page_context
+
+blueprint = Blueprint("pages", __name__)
+
+
+@blueprint.route("/lang/<code>")
+def choose_language(code: str) -> Response:
+    """The language switch: remember the reader's choice, then 303 back to the page."""
+    if code not in LANGUAGES:
+        abort(404, description=f"no pages in {code!r}; languages: {', '.join(LANGUAGES)}")
+    target = policy.plain_parameter("next", request.args.get("next", "/"))
+    response = policy.redirect_to(target, 303)
+    response.set_cookie(
+        LANGUAGE_COOKIE,
+        code,
+        max_age=LANGUAGE_COOKIE_SECONDS,
+        path=(request.script_root or "") + "/",
+        samesite="Lax",
+        httponly=True,
+    )
+    return response
+
+
+def render_entity(document: Document, lang: str, alternates: Sequence[Alternate] = ()) -> str:
+    """Return the HTML page about a document's primary topic."""
+    dataset = published()
+    view = entity_view(dataset.documents, document, lang, href_for, dataset.ontology_labels)
+    return render_template("entity.html", view=view, **page_context(lang, view.label, alternates))
+
+
+def render_ontology(document: Document, lang: str, alternates: Sequence[Alternate] = ()) -> str:
+    """Return the HTML documentation of the ontology: every term, with an anchor each."""
+    doc = ontology_doc(document, published().site, lang, href_for)
+    return render_template(
+        "ontology.html",
+        header=doc.header,
+        sections=doc.sections,
+        reused=doc.reused,
+        **page_context(lang, str(doc.header["title"]), alternates),
+    )
+
+
+def render_graph(
+    graph_iri: str, triple_count: int, lang: str, alternates: Sequence[Alternate]
+) -> str:
+    """Return the HTML page about one named graph: its size and its formats."""
+    return render_template(
+        "graph.html",
+        graph_iri=graph_iri,
+        graph_name=published().site.short(graph_iri),
+        triple_count=triple_count,
+        **page_context(lang, graph_iri, alternates),
+    )
+
+
+@blueprint.route("/")
+def home() -> Response:
+    """The home page: what the dataset is, its size, and links into it."""
+    lang = page_language()
+    dataset = published()
+    key = f"home {lang} {request.script_root}"
+
+    def render() -> bytes:
+        view = home_view(dataset.documents, lang, href_for, dataset.ontology_labels)
+        title = "Pax Silica Linked Data"
+        return render_template("home.html", view=view, **page_context(lang, title)).encode()
+
+    body = dataset.pages.get(key, render)
+    response = Response(body, content_type=media.HTML.content_type)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@blueprint.route("/favicon.ico")
+def favicon() -> Response:
+    """The site icon (so that browsers asking for it get no 404)."""
+    return send_from_directory(current_app.static_folder, "favicon.svg", mimetype="image/svg+xml")
+
+
+__all__ = ["blueprint", "render_entity", "render_graph", "render_ontology"]

@@ -1,0 +1,572 @@
+"""The read-only SPARQL 1.1 endpoint at /sparql: the protocol, its limits, its page and its docs.
+
+Protocol (SPARQL 1.1 Protocol, query operation):
+
+- ``GET /sparql?query=...``, ``POST`` as ``application/x-www-form-urlencoded`` (``query=``) or
+  ``application/sparql-query`` (the body is the query); ``default-graph-uri`` and
+  ``named-graph-uri`` (repeatable) choose the dataset, overriding FROM / FROM NAMED.
+- The default graph is the union of the published named graphs; each is reachable with GRAPH
+  under its public name (``GET /sparql`` describes the service and lists them).
+- Results by content negotiation (``Accept`` with q-values, or ``format=json|xml|csv|tsv|
+  turtle|ntriples|rdfxml|jsonld|nquads|trig|html``); 406 when nothing offered fits.
+- ``GET /sparql`` without a query: the query page for browsers, a SPARQL Service Description
+  (Turtle, JSON-LD, RDF/XML, N-Triples) for everyone else.
+
+Limits and errors: malformed query 400 (with the parser's message and position); no query 400;
+an update (``update=``, ``application/sparql-update`` or an update sent as the query) 403;
+SERVICE 400 unless its endpoint is allow-listed; other request content types 415; bodies over
+max_body_bytes 413; query strings over max_query_string_bytes 414. A query running past
+query_timeout is stopped and answered ``503 Service Unavailable`` with a message saying so (as
+Fuseki does: the server gave up on the request; 408 would blame the client's upload, 504 a
+gateway). Results are cut after max_rows rows or triples, signalled by the
+``X-Paxsilica-Truncated: true`` header and, in SPARQL JSON, a top-level ``"paxsilica"`` note.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyoxigraph as ox
+from flask import Blueprint, Flask, Response, render_template, request, url_for
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
+from werkzeug.http import parse_accept_header
+
+from paxsilica import iris, media
+from paxsilica.config import Settings
+from paxsilica.publish.service import (
+    MAX_ROWS_HEADER,
+    PREFIXES,
+    TRUNCATED_HEADER,
+    description_triples,
+    graph_sizes,
+)
+from paxsilica.rdf.readable import ReadableStore
+from paxsilica.sparql import guard as query_guard
+from paxsilica.sparql.examples import Example, load_examples
+from paxsilica.sparql.execution import QueryJob, QueryOutcome
+from paxsilica.sparql.pool import QueryPool
+from paxsilica.web import policy
+from paxsilica.web.i18n import page_language
+from paxsilica.web.query_runner import ServingProcessRunner
+from paxsilica.web.state import EXTENSION_KEY, published
+from paxsilica.web.templating import href_for, page_context
+
+blueprint = Blueprint("sparql", __name__)
+
+# A page shows at most this many rows; the downloads have them all (up to max_rows).
+HTML_MAX_ROWS = 1000
+# How long clients and caches may keep a GET answer: the published data changes only with a
+# new deployment.
+GET_CACHE_SECONDS = 300
+
+SELECT_OFFER: tuple[media.MediaType, ...] = (*media.RESULTS_TYPES, media.HTML)
+GRAPH_OFFER: tuple[media.MediaType, ...] = (
+    *media.GRAPH_TYPES,
+    media.N_QUADS,
+    media.TRIG,
+    media.HTML,
+)
+DESCRIPTION_OFFER: tuple[media.MediaType, ...] = (media.HTML, *media.GRAPH_TYPES)
+# What the query runner writes when the answer is a page: the page is rendered from it here.
+HTML_SOURCE = {"solutions": "json", "boolean": "json", "graph": "ntriples"}
+FORM_TYPE = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+_POSITION = re.compile(r"error at (\d+):(\d+)")
+
+
+class ProtocolError(Exception):
+    """A request the endpoint answers with an error status and a message."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+        super().__init__(message)
+
+
+@dataclass
+class SparqlService:
+    """What the endpoint of one application holds: settings, the query runner, examples, sizes."""
+
+    settings: Settings
+    store: ReadableStore
+    runner: QueryPool | ServingProcessRunner
+    service_allow: tuple[str, ...]
+    examples: list[Example]
+    _graph_sizes: dict[str, int] | None = None
+
+    @property
+    def graph_sizes(self) -> dict[str, int]:
+        """The number of triples of each named graph (counted once: the data is fixed)."""
+        if self._graph_sizes is None:
+            self._graph_sizes = graph_sizes(self.store)
+        return self._graph_sizes
+
+
+@dataclass
+class QueryRequest:
+    """The protocol parameters of one request."""
+
+    query: str | None = None
+    update: str | None = None
+    default_graphs: list[str] = field(default_factory=list)
+    named_graphs: list[str] = field(default_factory=list)
+    format: str | None = None
+
+
+def service() -> SparqlService:
+    """Return the SPARQL endpoint of the current application."""
+    return published().sparql
+
+
+# --- reading a request -------------------------------------------------------------------------
+
+
+def _single(values: list[str], name: str) -> str | None:
+    if len(values) > 1:
+        raise ProtocolError(
+            400, f"Bad request: give exactly one '{name}' parameter, not {len(values)}"
+        )
+    return values[0] if values else None
+
+
+def read_request(settings: Settings) -> QueryRequest:
+    """Return the protocol parameters of the current request, or raise ProtocolError."""
+    if len(request.query_string) > settings.max_query_string_bytes:
+        raise ProtocolError(
+            414,
+            f"URI Too Long: the query string has {len(request.query_string)} bytes, this "
+            f"endpoint takes at most {settings.max_query_string_bytes}; send long queries with "
+            "POST",
+        )
+    args = request.args
+    found = QueryRequest(
+        default_graphs=args.getlist("default-graph-uri"),
+        named_graphs=args.getlist("named-graph-uri"),
+        format=_first(args.getlist("format")),
+    )
+    queries = args.getlist("query")
+    updates = args.getlist("update")
+    if request.method == "POST":
+        queries, updates = _read_body(settings, found, queries, updates)
+    found.query = _single(queries, "query")
+    found.update = updates[0] if updates else None
+    return found
+
+
+def _first(values: list[str]) -> str | None:
+    # MultiDict.get raises and catches an exception for a missing key: getlist does not.
+    return values[0] if values else None
+
+
+def _read_body(settings: Settings, found: QueryRequest, queries: list[str], updates: list[str]):
+    length = request.content_length
+    if length is not None and length > settings.max_body_bytes:
+        raise _too_large(settings, length)
+    request.max_content_length = settings.max_body_bytes
+    request.max_form_memory_size = settings.max_body_bytes
+    mimetype = request.mimetype
+    try:
+        if mimetype == FORM_TYPE:
+            form = request.form
+            found.default_graphs += form.getlist("default-graph-uri")
+            found.named_graphs += form.getlist("named-graph-uri")
+            found.format = found.format or _first(form.getlist("format"))
+            return queries + form.getlist("query"), updates + form.getlist("update")
+        if mimetype == QUERY_TYPE:
+            charset = request.mimetype_params.get("charset", "utf-8")
+            try:
+                text = request.get_data(cache=False).decode(charset)
+            except LookupError:
+                raise ProtocolError(
+                    415, f"Unsupported Media Type: unknown charset {charset!r}"
+                ) from None
+            except UnicodeDecodeError as error:
+                raise ProtocolError(
+                    400, f"Bad request: the query is not valid {charset} ({error})"
+                ) from None
+            return [*queries, text], updates
+        if mimetype == UPDATE_TYPE:
+            return queries, [*updates, "(request body)"]
+        if not mimetype and not request.get_data(cache=True):
+            return queries, updates  # a bodiless POST with its parameters in the URL
+    except RequestEntityTooLarge:
+        raise _too_large(settings, None) from None
+    raise ProtocolError(
+        415,
+        f"Unsupported Media Type {mimetype or '(none)'!r}: send the query as {FORM_TYPE} "
+        f"(query=...) or as {QUERY_TYPE}",
+    )
+
+
+def _too_large(settings: Settings, length: int | None) -> ProtocolError:
+    size = f"{length} bytes" if length is not None else "more"
+    return ProtocolError(
+        413,
+        f"Content Too Large: the request body has {size}, this endpoint takes at most "
+        f"{settings.max_body_bytes} bytes",
+    )
+
+
+def _chosen_types(asked_format: str | None) -> tuple[media.MediaType | None, ...]:
+    """Return the answer types for results and for graphs, or raise ProtocolError."""
+    headers = request.headers
+    chosen = _negotiated(
+        headers.get("Accept", ""), headers.get("User-Agent", ""), asked_format or ""
+    )
+    if isinstance(chosen, ProtocolError):
+        raise chosen
+    return chosen
+
+
+@functools.lru_cache(maxsize=1024)
+def _negotiated(accept: str, agent: str, asked_format: str):
+    """The answer types for one Accept header, user agent and format parameter.
+
+    Clients send few distinct headers and parsing them costs more than a small query, so the
+    outcome is remembered (a ProtocolError is returned, not raised, to be remembered too).
+    """
+    named = (None, None)
+    if asked_format:
+        named = (
+            media.by_name(asked_format, SELECT_OFFER),
+            media.by_name(asked_format, GRAPH_OFFER),
+        )
+        if named == (None, None):
+            known = sorted({t.key for t in (*SELECT_OFFER, *GRAPH_OFFER)})
+            return ProtocolError(
+                400, f"Bad request: unknown format {asked_format!r}; known: {', '.join(known)}"
+            )
+    accepted = parse_accept_header(accept, MIMEAccept)
+    # A format that fits one kind of answer only (csv, turtle) leaves the other to Accept.
+    for_results = named[0] or media.negotiate(accepted, SELECT_OFFER, agent)
+    for_graphs = named[1] or media.negotiate(accepted, GRAPH_OFFER, agent)
+    if for_results is None and for_graphs is None:
+        return ProtocolError(
+            406,
+            "Not Acceptable: none of the accepted types is offered; query results are offered "
+            f"as {media.offered_list(media.RESULTS_TYPES)} and graphs as "
+            f"{media.offered_list(GRAPH_OFFER[:-1])}",
+        )
+    return for_results, for_graphs
+
+
+# --- answering ---------------------------------------------------------------------------------
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    """The SPARQL endpoint: run a query, or describe the service."""
+    endpoint_service = service()
+    settings = endpoint_service.settings
+    query = None
+    try:
+        params = read_request(settings)
+        query = params.query
+        if params.update is not None:
+            raise ProtocolError(
+                403,
+                "Forbidden: this endpoint is read-only and takes no SPARQL Update; send a query "
+                "(SELECT, ASK, CONSTRUCT or DESCRIBE)",
+            )
+        if query is None:
+            if request.method in ("GET", "HEAD"):
+                return _describe(params)
+            raise ProtocolError(400, "Bad request: no query; send it as the 'query' parameter")
+        if not query.strip():
+            raise ProtocolError(400, "Bad request: the query is empty")
+        return _answer(endpoint_service, params)
+    except ProtocolError as error:
+        return error_response(error.status, error.message, query, error.headers)
+    except BadRequest as error:  # e.g. a form body Werkzeug cannot decode
+        return error_response(400, f"Bad request: {error.description}", query)
+
+
+def _answer(endpoint_service: SparqlService, params: QueryRequest) -> Response:
+    settings = endpoint_service.settings
+    query = params.query or ""
+    try:
+        facts = query_guard.inspect(query, endpoint_service.service_allow)
+    except query_guard.QueryRefused as refused:
+        raise ProtocolError(refused.status, refused.message) from None
+    for_results, for_graphs = _chosen_types(params.format)
+    protocol_dataset = bool(params.default_graphs or params.named_graphs)
+    html_asked = media.HTML in (for_results, for_graphs)
+    job = QueryJob(
+        query=query,
+        results_format=_source_key(for_results, "solutions"),
+        graph_format=_source_key(for_graphs, "graph"),
+        union_default_graph=not (facts.names_dataset or protocol_dataset),
+        default_graphs=params.default_graphs if protocol_dataset else None,
+        named_graphs=params.named_graphs if protocol_dataset else None,
+        max_rows=min(settings.max_rows, HTML_MAX_ROWS) if html_asked else settings.max_rows,
+        # Turtle and TriG answers use the query's own prefixes, as Fuseki's do: declaring
+        # every known vocabulary would cost more than writing a small answer.
+        prefixes=query_guard.prologue_prefixes(query) if job_uses_prefixes(for_graphs) else {},
+    )
+    outcome = endpoint_service.runner.run(job, settings.query_timeout)
+    if outcome.status != 200:
+        if outcome.status == 400 and query_guard.looks_like_update(query):
+            raise ProtocolError(
+                403,
+                "Forbidden: this endpoint is read-only; the request is a SPARQL Update, send a "
+                "query (SELECT, ASK, CONSTRUCT or DESCRIBE)",
+            )
+        headers = {"Retry-After": str(outcome.retry_after)} if outcome.retry_after else {}
+        raise ProtocolError(outcome.status, outcome.message or "Query failed", headers)
+    chosen = for_graphs if outcome.kind == "graph" else for_results
+    if chosen is media.HTML:
+        response = _results_page(outcome, query, settings)
+    else:
+        body = outcome.body
+        if outcome.truncated and outcome.media_key == "json":
+            body = _note_truncation(body, job.max_rows)
+        response = Response(body, content_type=chosen.content_type)
+    headers = response.headers
+    if outcome.truncated:
+        headers[TRUNCATED_HEADER] = "true"
+        headers[MAX_ROWS_HEADER] = str(job.max_rows)
+    headers["Vary"] = "Accept"
+    if request.method == "GET":
+        headers["Cache-Control"] = f"public, max-age={GET_CACHE_SECONDS}"
+    return response
+
+
+def job_uses_prefixes(for_graphs: media.MediaType | None) -> bool:
+    """Whether the graph format chosen writes prefixes (Turtle, TriG)."""
+    return for_graphs in (media.TURTLE, media.TRIG)
+
+
+def _source_key(chosen: media.MediaType | None, kind: str) -> str | None:
+    if chosen is None:
+        return None
+    if chosen is media.HTML:
+        return HTML_SOURCE[kind]
+    return chosen.key
+
+
+def _note_truncation(body: bytes, max_rows: int) -> bytes:
+    document = json.loads(body)
+    document["paxsilica"] = {
+        "truncated": True,
+        "maxRows": max_rows,
+        "note": f"Results cut after {max_rows} rows (the endpoint's limit); "
+        "use LIMIT/OFFSET or a more selective query to get the rest.",
+    }
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+# --- errors ------------------------------------------------------------------------------------
+
+
+def _with_position(message: str, query: str | None) -> str:
+    """Add the line of the query a parser message points at, with a caret under the place."""
+    found = _POSITION.search(message)
+    if query is None or found is None:
+        return message
+    line_number, column = int(found.group(1)), int(found.group(2))
+    lines = query.splitlines() or [""]
+    if not 1 <= line_number <= len(lines):
+        return message
+    line = lines[line_number - 1]
+    return f"{message}\n\n  {line}\n  {' ' * max(column - 1, 0)}^"
+
+
+def error_response(
+    status: int, message: str, query: str | None = None, headers: dict[str, str] | None = None
+) -> Response:
+    """Return an error as the query page (for browsers) or as plain text (for everyone else)."""
+    detailed = _with_position(message, query)
+    response = policy.error_response(
+        status, detailed, page=lambda: _render_page(query=query, error=detailed)
+    )
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One term of a results table, ready for the template."""
+
+    text: str
+    kind: str = "literal"
+    href: str | None = None
+    title: str | None = None
+    note: str | None = None
+
+
+def _cell(term: ox.Term | None, site: iris.Site) -> Cell:
+    if term is None:
+        return Cell("", "unbound")
+    if isinstance(term, ox.NamedNode):
+        iri = term.value
+        href = href_for(iri)
+        if href is None and iri.startswith(("http://", "https://")):
+            href = iri
+        return Cell(site.short(iri), "iri", href, iri)
+    if isinstance(term, ox.BlankNode):
+        return Cell(f"_:{term.value}", "bnode")
+    if isinstance(term, ox.Literal):
+        note = None
+        if term.language:
+            note = f"@{term.language}"
+        elif term.datatype.value != iris.KNOWN_VOCABULARIES["xsd"] + "string":
+            note = site.short(term.datatype.value)
+        return Cell(term.value, "literal", note=note)
+    return Cell(str(term), "triple")
+
+
+@dataclass
+class ResultsView:
+    """A query's results as the page shows them."""
+
+    kind: str
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[Cell]] = field(default_factory=list)
+    boolean: bool | None = None
+    truncated: bool = False
+    downloads: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _results_view(outcome: QueryOutcome, query: str, settings: Settings) -> ResultsView:
+    site = settings.site
+    view = ResultsView(outcome.kind or "solutions", truncated=outcome.truncated)
+    if outcome.kind == "graph":
+        view.columns = ["subject", "predicate", "object"]
+        for triple in ox.parse(outcome.body, ox.RdfFormat.N_TRIPLES):
+            view.rows.append([_cell(t, site) for t in triple])
+        offered = GRAPH_OFFER[:-1]
+    else:
+        parsed = ox.parse_query_results(outcome.body, ox.QueryResultsFormat.JSON)
+        if isinstance(parsed, ox.QueryBoolean):
+            view.boolean = bool(parsed)
+        else:
+            view.columns = [v.value for v in parsed.variables]
+            for solution in parsed:
+                view.rows.append([_cell(solution[v], site) for v in view.columns])
+        offered = SELECT_OFFER[:-1]
+    view.downloads = [
+        (t.label, url_for("sparql.endpoint", query=query, format=t.key), f"results.{t.extension}")
+        for t in offered
+    ]
+    return view
+
+
+def _results_page(outcome: QueryOutcome, query: str, settings: Settings) -> Response:
+    body = _render_page(query=query, results=_results_view(outcome, query, settings))
+    return Response(body, content_type=media.HTML.content_type)
+
+
+def _render_page(query: str | None = None, results=None, error: str | None = None) -> str:
+    endpoint_service = service()
+    settings = endpoint_service.settings
+    lang = page_language()
+    examples = endpoint_service.examples
+    return render_template(
+        "sparql.html",
+        query=query if query is not None else (examples[0].query if examples else ""),
+        results=results,
+        error=error,
+        examples=examples,
+        graphs=endpoint_service.graph_sizes,
+        user_graphs=settings.site.graph(iris.GRAPH_USER_BASE),
+        settings=settings,
+        html_max_rows=HTML_MAX_ROWS,
+        prefixes=settings.site.prefixes,
+        **page_context(lang, "SPARQL"),
+    )
+
+
+def _describe(params: QueryRequest) -> Response:
+    if params.format:
+        chosen = media.by_name(params.format, DESCRIPTION_OFFER)
+    else:
+        agent = request.user_agent.string
+        chosen = media.negotiate(request.accept_mimetypes, DESCRIPTION_OFFER, agent)
+    if chosen is None:
+        accepted = request.headers.get("Accept", "")
+        if "sparql-results" in accepted:
+            raise ProtocolError(400, "Bad request: no query; send it as the 'query' parameter")
+        raise ProtocolError(
+            406,
+            "Not Acceptable: without a query this endpoint offers its query page (text/html) "
+            f"and its service description ({media.offered_list(media.GRAPH_TYPES)})",
+        )
+    if chosen is media.HTML:
+        response = Response(_render_page(), content_type=media.HTML.content_type)
+    else:
+        endpoint_service = service()
+        triples = description_triples(
+            endpoint_service.settings,
+            endpoint_service.service_allow,
+            endpoint_service.graph_sizes,
+        )
+        body = ox.serialize(triples, format=chosen.rdf_format, prefixes=PREFIXES)
+        response = Response(body, content_type=chosen.content_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+# --- the OpenAPI description -------------------------------------------------------------------
+
+
+@blueprint.route("/openapi.json")
+def openapi() -> Response:
+    """The OpenAPI 3 description of the HTTP interface of the endpoint."""
+    text = (Path(__file__).parent / "openapi.json").read_text(encoding="utf-8")
+    return Response(text, content_type="application/json; charset=utf-8")
+
+
+# --- installing --------------------------------------------------------------------------------
+
+
+def install(app: Flask) -> None:
+    """Register the SPARQL endpoint on an application and make its query runner.
+
+    With the query runner "pool" (the default of create_app) the query workers' zygote is
+    forked here, when the application is built (in gunicorn's master, before any worker thread
+    exists): see paxsilica.sparql.pool. With "serving" (paxsilica serve) queries run in the
+    serving processes: see paxsilica.web.query_runner.
+    """
+    dataset = app.extensions[EXTENSION_KEY]
+    settings: Settings = dataset.settings
+    recycle_bytes = settings.query_worker_recycle_mib * 1024 * 1024
+    runner: QueryPool | ServingProcessRunner
+    if settings.query_runner == "serving":
+        runner = ServingProcessRunner(dataset.store, error_response, recycle_bytes)
+    else:
+        runner = QueryPool(
+            dataset.store,
+            settings.query_workers,
+            isolate_network=not settings.queries_may_connect,
+            recycle_bytes=recycle_bytes,
+            keep_paths=[settings.store_path] if settings.store_path else [],
+        )
+    dataset.sparql = SparqlService(
+        settings=settings,
+        store=dataset.store,
+        runner=runner,
+        service_allow=query_guard.normalize_allow_list(settings.service_allow),
+        examples=load_examples(settings.site),
+    )
+    app.register_blueprint(blueprint)
+
+
+__all__ = [
+    "SparqlService",
+    "blueprint",
+    "error_response",
+    "install",
+    "read_request",
+    "service",
+]

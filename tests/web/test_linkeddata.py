@@ -1,0 +1,389 @@
+"""Dereferencing through the Flask test client: 303, negotiation, headers, formats, errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+
+import pytest
+import rdflib
+from flask import Flask
+from flask.testing import FlaskClient
+from rdflib.compare import isomorphic
+from rdflib.namespace import XSD
+
+from conftest import require_tool
+from paxsilica import iris, media, paths
+from paxsilica.config import load_settings
+from paxsilica.rdf.remote import Endpoint, RemoteStore, push_dataset
+from paxsilica.web.app import create_app
+from paxsilica.web.server import build_application
+from paxsilica.web.state import published
+from publication_support import FIXTURE, expected_document, parse, published_union
+from virtuoso import VirtuosoServer
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/120 Safari/537.36"
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+RDF_TYPES = [t for t in media.DOCUMENT_TYPES if t is not media.HTML]
+
+
+@pytest.fixture(scope="module", params=["embedded", "virtuoso"])
+def app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    """The application over the embedded store, then over a real Virtuoso holding the same data."""
+    if request.param == "embedded":
+        yield create_app(load_settings({}, data_files=[str(FIXTURE)]))
+        return
+    require_tool("virtuoso-t", "the dereferencing tests also run against a real Virtuoso 7")
+    server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso-publication"))
+    server.start()
+    try:
+        endpoint = Endpoint(server.update_url, server.user, server.password)
+        push_dataset(endpoint, [str(FIXTURE)], progress=False)
+        yield build_application(load_settings({}, endpoint=server.sparql_url))
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def backend(app: Flask) -> str:
+    """Which store the application reads: "embedded" or "virtuoso"."""
+    with app.app_context():
+        return "virtuoso" if isinstance(published().store, RemoteStore) else "embedded"
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture(scope="module")
+def union(app: Flask) -> rdflib.Graph:
+    with app.app_context():
+        return published_union(published().store)
+
+
+# --- 303 ---------------------------------------------------------------------------------------
+
+
+def test_entity_iri_answers_303_to_its_document(client: FlaskClient) -> None:
+    response = client.get("/id/state/JP", headers={"Accept": "text/turtle"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/doc/state/JP"
+    # The same target whatever is asked for: the document does the negotiating.
+    browser = client.get("/id/state/JP", headers={"Accept": BROWSER_ACCEPT, "User-Agent": BROWSER})
+    assert browser.status_code == 303 and browser.headers["Location"] == "/doc/state/JP"
+
+
+def test_entity_iri_with_a_dot_in_its_key(client: FlaskClient) -> None:
+    assert (
+        client.get("/id/technology/testium.v2").headers["Location"] == "/doc/technology/testium.v2"
+    )
+    response = client.get("/doc/technology/testium.v2", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    graph = parse(response.data, response.content_type)
+    assert (rdflib.URIRef(iris.entity_iri("technology", "testium.v2")), None, None) in graph
+    assert client.get("/doc/technology/testium.v2.nt").content_type.startswith(
+        "application/n-triples"
+    )
+
+
+def test_unknown_iri_under_the_base_is_404(client: FlaskClient) -> None:
+    response = client.get("/id/state/ZZ", headers={"Accept": "text/turtle"})
+    assert response.status_code == 404
+    assert response.content_type.startswith("text/plain")
+    assert "state/ZZ" in response.get_data(as_text=True)
+    page = client.get("/id/state/ZZ", headers={"Accept": BROWSER_ACCEPT, "User-Agent": BROWSER})
+    assert page.status_code == 404
+    assert page.content_type.startswith("text/html")
+    assert "<h1>404 Not Found</h1>" in page.get_data(as_text=True)
+    assert client.get("/doc/state/ZZ").status_code == 404
+    assert client.get("/nothing/here").status_code == 404
+
+
+# --- negotiation -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "user_agent", "expected"),
+    [
+        ("text/turtle", None, media.TURTLE),
+        ("application/ld+json", None, media.JSON_LD),
+        ("application/rdf+xml", None, media.RDF_XML),
+        ("application/n-triples", None, media.N_TRIPLES),
+        ("text/html", None, media.HTML),
+        (None, None, media.TURTLE),
+        ("*/*", "curl/8.0", media.TURTLE),
+        ("*/*", BROWSER, media.HTML),
+        (BROWSER_ACCEPT, BROWSER, media.HTML),
+        ("text/turtle;q=0.5, application/ld+json;q=0.9", None, media.JSON_LD),
+        (
+            "application/rdf+xml;q=0.2, application/n-triples;q=0.3, text/html;q=0.1",
+            None,
+            media.N_TRIPLES,
+        ),
+        ("text/html;q=0, text/*;q=0.5", None, media.TURTLE),
+        ("application/json", None, media.JSON_LD),
+        ("image/png, application/x-turtle;q=0.4", None, media.TURTLE),
+    ],
+)
+def test_negotiation_honours_q_values(
+    client: FlaskClient, accept: str | None, user_agent: str | None, expected: media.MediaType
+) -> None:
+    headers = {}
+    if accept is not None:
+        headers["Accept"] = accept
+    if user_agent is not None:
+        headers["User-Agent"] = user_agent
+    response = client.get("/doc/state/JP", headers=headers)
+    assert response.status_code == 200
+    assert response.mimetype == expected.mime
+    assert response.headers["Content-Location"] == f"/doc/state/JP.{expected.extension}"
+    vary = {v.strip() for v in response.headers["Vary"].split(",")}
+    assert "Accept" in vary
+
+
+def test_link_header_lists_every_format(client: FlaskClient) -> None:
+    response = client.get("/doc/state/JP", headers={"Accept": "text/turtle"})
+    link = response.headers["Link"]
+    for media_type in media.DOCUMENT_TYPES:
+        assert (
+            f'</doc/state/JP.{media_type.extension}>; rel="alternate"; type="{media_type.mime}"'
+            in link
+        )
+
+
+def test_unacceptable_type_is_406_with_the_offer(client: FlaskClient) -> None:
+    response = client.get("/doc/state/JP", headers={"Accept": "image/png, application/pdf"})
+    assert response.status_code == 406
+    text = response.get_data(as_text=True)
+    for media_type in media.DOCUMENT_TYPES:
+        assert media_type.mime in text
+    assert 'rel="alternate"' in response.headers["Link"]
+
+
+@pytest.mark.parametrize("media_type", media.DOCUMENT_TYPES, ids=lambda t: t.key)
+def test_extension_urls_pick_the_format(client: FlaskClient, media_type: media.MediaType) -> None:
+    response = client.get(f"/doc/state/JP.{media_type.extension}", headers={"Accept": "image/png"})
+    assert response.status_code == 200
+    assert response.mimetype == media_type.mime
+    assert "Content-Location" not in response.headers
+
+
+def test_unknown_extension_is_a_clear_404(client: FlaskClient) -> None:
+    response = client.get("/doc/state/JP.docx")
+    assert response.status_code == 404
+    text = response.get_data(as_text=True)
+    assert ".docx" in text and ".ttl" in text
+
+
+# --- content -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("media_type", RDF_TYPES, ids=lambda t: t.key)
+@pytest.mark.parametrize(
+    "key", ["state/XT", "state/JP", "membership/XT-2026-01-01", "claim/xt-rumour"]
+)
+def test_documents_are_the_expected_graph(
+    client: FlaskClient, union: rdflib.Graph, media_type: media.MediaType, key: str
+) -> None:
+    response = client.get(f"/doc/{key}", headers={"Accept": media_type.mime})
+    assert response.status_code == 200
+    expected = expected_document(union, iris.ENTITY_BASE + key)
+    assert isomorphic(parse(response.data, response.content_type), expected)
+
+
+def test_jsonld_context_is_published_and_embedded(client: FlaskClient) -> None:
+    context = client.get("/context.jsonld")
+    assert context.status_code == 200
+    assert context.mimetype == "application/ld+json"
+    published_context = json.loads(context.data)["@context"]
+    document = json.loads(client.get("/doc/state/XT.jsonld").data)
+    # Embedded whole, so that no JSON-LD processor has to fetch anything.
+    assert document["@context"] == published_context
+    assert published_context["psid"] == iris.ENTITY_BASE
+
+
+# --- caching headers ---------------------------------------------------------------------------
+
+
+def test_etag_and_conditional_get(client: FlaskClient) -> None:
+    first = client.get("/doc/state/JP", headers={"Accept": "text/turtle"})
+    etag = first.headers["ETag"]
+    again = client.get("/doc/state/JP", headers={"Accept": "text/turtle", "If-None-Match": etag})
+    assert again.status_code == 304
+    assert again.data == b""
+    other = client.get(
+        "/doc/state/JP", headers={"Accept": "application/ld+json", "If-None-Match": etag}
+    )
+    assert other.status_code == 200
+    assert other.headers["ETag"] != etag
+
+
+def test_head_has_the_headers_and_no_body(client: FlaskClient) -> None:
+    get = client.get("/doc/state/JP", headers={"Accept": "application/rdf+xml"})
+    head = client.head("/doc/state/JP", headers={"Accept": "application/rdf+xml"})
+    assert head.status_code == 200
+    assert head.data == b""
+    for name in ("Content-Type", "ETag", "Link", "Vary", "Content-Location", "Content-Length"):
+        assert head.headers[name] == get.headers[name]
+    assert client.head("/id/state/JP").status_code == 303
+
+
+# --- the ontology ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def ontology_source() -> rdflib.Graph:
+    graph = rdflib.Graph()
+    for path in paths.ontology_files():
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def numbers_by_value(graph: rdflib.Graph) -> rdflib.Graph:
+    """Return the graph with xsd:integer and xsd:decimal literals written as canonical decimals.
+
+    Virtuoso keeps numbers by value, not by lexical form: it answers "65"^^xsd:decimal as
+    "65"^^xsd:integer. Served from Virtuoso, the ontology is compared number by value.
+    """
+    numeric = {XSD.integer, XSD.decimal}
+    out = rdflib.Graph()
+    for s, p, o in graph:
+        if isinstance(o, rdflib.Literal) and o.datatype in numeric:
+            o = rdflib.Literal(str(Decimal(str(o)).normalize()), datatype=XSD.decimal)
+        out.add((s, p, o))
+    return out
+
+
+@pytest.mark.parametrize("media_type", RDF_TYPES, ids=lambda t: t.key)
+def test_ontology_dereferences_in_every_format(
+    client: FlaskClient, ontology_source: rdflib.Graph, media_type: media.MediaType, backend: str
+) -> None:
+    negotiated = client.get("/ontology", headers={"Accept": media_type.mime})
+    assert negotiated.status_code == 200
+    assert negotiated.headers["Content-Location"] == f"/ontology.{media_type.extension}"
+    served = parse(negotiated.data, negotiated.content_type)
+    if backend == "virtuoso":
+        assert isomorphic(numbers_by_value(served), numbers_by_value(ontology_source))
+    else:
+        assert isomorphic(served, ontology_source)
+    by_extension = client.get(f"/ontology.{media_type.extension}")
+    assert by_extension.data == negotiated.data
+
+
+def test_ontology_terms_resolve_to_the_ontology(client: FlaskClient) -> None:
+    # A hash IRI's fragment never reaches the server: /ontology#State asks for /ontology.
+    response = client.get("/ontology", headers={"Accept": BROWSER_ACCEPT, "User-Agent": BROWSER})
+    assert response.mimetype == "text/html"
+    assert 'id="State"' in response.get_data(as_text=True)
+    lookup = client.get("/lookup", query_string={"iri": iris.ONTOLOGY_NS + "State"})
+    assert lookup.status_code == 303
+    assert lookup.headers["Location"] == "/ontology#State"
+    version = client.get("/ontology/0.1.0")
+    assert version.status_code == 303 and version.headers["Location"] == "/ontology"
+    assert client.get("/ontology/9.9.9").status_code == 404
+
+
+# --- other published IRIs ------------------------------------------------------------------------
+
+
+def test_graph_names_dereference(client: FlaskClient) -> None:
+    response = client.get("/graph/instances", headers={"Accept": "application/n-triples"})
+    assert response.status_code == 200
+    graph = parse(response.data, response.content_type)
+    assert (rdflib.URIRef(iris.entity_iri("state", "JP")), None, None) in graph
+    user_graph = client.get("/graph/user/publication.ttl", headers={"Accept": "text/turtle"})
+    assert user_graph.status_code == 200
+    assert client.get("/graph/user/publication.ttl.nt").mimetype == "application/n-triples"
+    assert client.get("/graph/nope").status_code == 404
+
+
+def test_shapes_and_dataset_iris_dereference(client: FlaskClient) -> None:
+    shapes = client.get("/shapes", headers={"Accept": "text/turtle"})
+    assert shapes.status_code == 200
+    assert b"sh:NodeShape" in shapes.data or b"NodeShape" in shapes.data
+    dataset = client.get("/dataset")
+    assert dataset.status_code == 303
+    assert dataset.headers["Location"] == "/.well-known/void"
+
+
+def test_lookup_refuses_iris_outside_the_base(client: FlaskClient) -> None:
+    response = client.get("/lookup", query_string={"iri": "http://dbpedia.org/resource/Japan"})
+    assert response.status_code == 404
+    assert "outside" in response.get_data(as_text=True)
+    inside = client.get("/lookup", query_string={"iri": iris.entity_iri("state", "JP")})
+    assert inside.status_code == 303 and inside.headers["Location"] == "/id/state/JP"
+    assert client.get("/lookup").status_code == 400
+
+
+# --- bad input -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        ("/id/state/J%20P", 400),
+        ("/id/state/%3Cscript%3E", 400),
+        ("/doc/state/J%22P", 400),
+        ("/id/state/%ZZ", 400),
+        ("/id/", 404),
+        ("/id/state/JP/../../ontology", 404),
+        ("/doc/state/JP.", 404),
+        ("/doc/..", 404),
+        ("/id/state/%00", 400),
+        ("/graph/%7B", 400),
+        ("/ontology.exe", 404),
+        ("/.well-known/void.exe", 404),
+        ("/dumps/../../etc/passwd", 404),
+        ("/id/" + "x" * 5000, 404),
+    ],
+)
+def test_bad_paths_get_a_clear_status_never_a_500(
+    client: FlaskClient, path: str, status: int
+) -> None:
+    response = client.get(path, headers={"Accept": "text/turtle"})
+    assert response.status_code == status
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text
+    assert text.startswith(str(status))
+
+
+def test_methods_other_than_get_are_refused(client: FlaskClient) -> None:
+    response = client.post("/doc/state/JP")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+
+
+# --- another base -----------------------------------------------------------------------------
+
+
+def test_base_iri_rewrites_everything_served() -> None:
+    base = "http://127.0.0.1:8765/"
+    app = create_app(load_settings({}, base_iri=base))
+    client = app.test_client()
+    assert client.get("/id/state/JP").headers["Location"] == "/doc/state/JP"
+    for path in ("/doc/state/JP.ttl", "/doc/state/JP.jsonld", "/ontology.rdf", "/context.jsonld"):
+        body = client.get(path).data
+        assert iris.CANONICAL_BASE.encode() not in body, path
+        assert base.encode() in body, path
+    graph = parse(client.get("/doc/state/JP.nt").data, "application/n-triples")
+    foaf = rdflib.Namespace(iris.KNOWN_VOCABULARIES["foaf"])
+    assert graph.value(rdflib.URIRef(base + "doc/state/JP"), foaf.primaryTopic) == rdflib.URIRef(
+        base + "id/state/JP"
+    )
+
+
+def test_a_document_beyond_the_size_bound_is_refused_clearly(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("paxsilica.publish.documents.MAX_DOCUMENT_TRIPLES", 5)
+    client = app.test_client()
+    # An entity not requested before, so that no cached document hides the bound.
+    response = client.get("/doc/company/xt-corp", headers={"Accept": "text/turtle"})
+    assert response.status_code == 403
+    text = response.get_data(as_text=True)
+    assert "company/xt-corp" in text and "more than 5 triples" in text and "SPARQL" in text
+    assert client.get("/id/company/xt-corp").status_code == 403
