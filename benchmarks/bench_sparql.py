@@ -247,75 +247,59 @@ def same_answer(case: Case, ours: bytes, bare: bytes) -> bool:
     return rows(ours) == rows(bare)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--triples", type=int, default=200_000, help="synthetic data size")
-    parser.add_argument("--seconds", type=int, default=3, help="per measurement (3)")
-    parser.add_argument("--rounds", type=int, default=5, help="alternations (5)")
-    parser.add_argument("--connections", type=int, default=4, help="concurrent clients (4)")
-    parser.add_argument(
-        "--cases", help="comma-separated names of the queries to run (default: the whole mix)"
+def _chosen_cases(parser: argparse.ArgumentParser, cases: list[Case], names: str | None):
+    if not names:
+        return cases
+    wanted = {name.strip() for name in names.split(",")}
+    unknown = wanted - {case.name for case in cases}
+    if unknown:
+        parser.error(f"unknown --cases {sorted(unknown)}; known: {[c.name for c in cases]}")
+    return [case for case in cases if case.name in wanted]
+
+
+def _measure(args, cases: list[Case], directory: Path, data: Path):
+    """Start the server on the data, check both targets agree, then measure them in rounds."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--serve-child", str(port), "--data", str(data)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
-    parser.add_argument("--serve-child", type=int, metavar="PORT", help=argparse.SUPPRESS)
-    parser.add_argument("--data", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.serve_child:
-        serve_child(args.serve_child, args.data)
-        return 0
-    if shutil.which("wrk") is None:
-        print("wrk is not installed (Debian package wrk)", file=sys.stderr)
-        return 2
-    with tempfile.TemporaryDirectory() as temporary:
-        directory = Path(temporary)
-        data = directory / "synthetic.nt"
-        written = generate(args.triples, data)
-        sizes = Sizes.for_triples(args.triples)
-        cases = query_mix(sizes)
-        if args.cases:
-            wanted = {name.strip() for name in args.cases.split(",")}
-            unknown = wanted - {case.name for case in cases}
-            if unknown:
-                parser.error(f"unknown --cases {sorted(unknown)}; known: {[c.name for c in cases]}")
-            cases = [case for case in cases if case.name in wanted]
-        port = free_port()
-        process = subprocess.Popen(
-            [sys.executable, __file__, "--serve-child", str(port), "--data", str(data)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            first_answer(base + "/sparql", process, timeout=600, headers={"Accept": "text/turtle"})
-            targets = {"endpoint": base + "/sparql", "bare": base + BARE_PREFIX + "/sparql"}
+    figures: dict[tuple[str, str], list[float]] = {}
+    # CPU microseconds per request: (case, target, role) -> one figure per round.
+    cpu: dict[tuple[str, str, str], list[float]] = {}
+    try:
+        base = f"http://127.0.0.1:{port}"
+        first_answer(base + "/sparql", process, timeout=600, headers={"Accept": "text/turtle"})
+        targets = {"endpoint": base + "/sparql", "bare": base + BARE_PREFIX + "/sparql"}
+        for case in cases:
+            ours, bare = (answer(targets[t], case.queries[0], case.accept) for t in targets)
+            if not same_answer(case, ours, bare):
+                raise RuntimeError(f"{case.name}: the endpoint and the bare handler disagree")
+        scripts = {case.name: lua_script(case, directory) for case in cases}
+        for case in cases:  # warm up both
+            for url in targets.values():
+                wrk(url, scripts[case.name], 1, args.connections)
+        for number in range(args.rounds):
+            order = list(targets.items())
+            if number % 2:
+                order.reverse()
             for case in cases:
-                ours, bare = (answer(targets[t], case.queries[0], case.accept) for t in targets)
-                if not same_answer(case, ours, bare):
-                    raise RuntimeError(f"{case.name}: the endpoint and the bare handler disagree")
-            figures: dict[tuple[str, str], list[float]] = {}
-            # CPU microseconds per request: (case, target, role) -> one figure per round.
-            cpu: dict[tuple[str, str, str], list[float]] = {}
-            scripts = {case.name: lua_script(case, directory) for case in cases}
-            for case in cases:  # warm up both
-                for url in targets.values():
-                    wrk(url, scripts[case.name], 1, args.connections)
-            for number in range(args.rounds):
-                order = list(targets.items())
-                if number % 2:
-                    order.reverse()
-                for case in cases:
-                    for target, url in order:
-                        before = cpu_by_role(process.pid)
-                        rate, requests = wrk(
-                            url, scripts[case.name], args.seconds, args.connections
-                        )
-                        after = cpu_by_role(process.pid)
-                        figures.setdefault((case.name, target), []).append(rate)
-                        for role in after:
-                            spent = (after[role] - before[role]) * 1e6 / max(requests, 1)
-                            cpu.setdefault((case.name, target, role), []).append(spent)
-        finally:
-            stop(process)
+                for target, url in order:
+                    before = cpu_by_role(process.pid)
+                    rate, requests = wrk(url, scripts[case.name], args.seconds, args.connections)
+                    after = cpu_by_role(process.pid)
+                    figures.setdefault((case.name, target), []).append(rate)
+                    for role in after:
+                        spent = (after[role] - before[role]) * 1e6 / max(requests, 1)
+                        cpu.setdefault((case.name, target, role), []).append(spent)
+    finally:
+        stop(process)
+    return figures, cpu
+
+
+def _report(args, written: int, cases: list[Case], figures, cpu) -> None:
     print(
         f"{written} synthetic triples (plus the bundled data), {args.connections} concurrent "
         f"clients, {args.rounds} x {args.seconds} s each: median requests per second, and the "
@@ -346,6 +330,33 @@ def main() -> int:
         )
         print(f"{case.name:<15} {web:>13.0f} {query:>10.0f} {web + query:>8.0f} {bare:>8.0f} "
               f"{web + query - bare:>7.0f}")  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--triples", type=int, default=200_000, help="synthetic data size")
+    parser.add_argument("--seconds", type=int, default=3, help="per measurement (3)")
+    parser.add_argument("--rounds", type=int, default=5, help="alternations (5)")
+    parser.add_argument("--connections", type=int, default=4, help="concurrent clients (4)")
+    parser.add_argument(
+        "--cases", help="comma-separated names of the queries to run (default: the whole mix)"
+    )
+    parser.add_argument("--serve-child", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    parser.add_argument("--data", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_child:
+        serve_child(args.serve_child, args.data)
+        return 0
+    if shutil.which("wrk") is None:
+        print("wrk is not installed (Debian package wrk)", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as temporary:
+        directory = Path(temporary)
+        data = directory / "synthetic.nt"
+        written = generate(args.triples, data)
+        cases = _chosen_cases(parser, query_mix(Sizes.for_triples(args.triples)), args.cases)
+        figures, cpu = _measure(args, cases, directory, data)
+    _report(args, written, cases, figures, cpu)
     return 0
 
 

@@ -8,9 +8,14 @@ from collections.abc import Iterator
 
 import pyoxigraph as ox
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 
+from paxsilica.config import load_settings
 from paxsilica.rdf.remote import Endpoint, push_dataset
 from paxsilica.rdf.store import build_store
+from paxsilica.web.app import create_app
+from paxsilica.web.state import published
 from virtuoso import VirtuosoServer
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -31,6 +36,33 @@ def require_tool(name: str, why: str) -> str:
 def bundled_store() -> ox.Store:
     """The ontology, instances and shapes loaded as named graphs, as the server holds them."""
     return build_store(progress=False)
+
+
+@pytest.fixture(scope="session")
+def make_app() -> Iterator:
+    """Make applications from settings (over the bundled data), and stop each after the tests."""
+    made: list[Flask] = []
+
+    def make(**settings) -> Flask:
+        app = create_app(load_settings({}, **settings))
+        made.append(app)
+        return app
+
+    yield make
+    for app in made:
+        published(app).sparql.runner.close()
+
+
+@pytest.fixture(scope="session")
+def app(make_app) -> Flask:
+    """The application over the bundled data, with the default settings."""
+    return make_app()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A test client of ``app`` (a module may give ``app`` other settings)."""
+    return app.test_client()
 
 
 @pytest.fixture(scope="session")

@@ -54,18 +54,10 @@ def published_union(store: ox.Store, public_base: str = iris.CANONICAL_BASE) -> 
     return union
 
 
-def expected_document(
-    union: rdflib.Graph,
-    topic: str,
-    public_base: str = iris.CANONICAL_BASE,
-    license_iri: str = iris.LICENSE_IRI,
-) -> rdflib.Graph:
-    """Return the document about ``topic`` as the rules define it."""
-    site = iris.Site(public_base)
-    ps = rdflib.Namespace(site.public(iris.ONTOLOGY_NS))
-    subject = rdflib.URIRef(topic)
+def nary_classes(union: rdflib.Graph, public_base: str) -> set[rdflib.URIRef]:
+    """The classes of n-ary facts, whose facts a document includes whole, with subclasses."""
+    ps = rdflib.Namespace(iris.Site(public_base).ontology_ns)
     nary = {ps.Membership, ps.SupplyLink, ps.Claim, ORG.Membership}
-    # Subclasses of the n-ary classes count too.
     changed = True
     while changed:
         changed = False
@@ -73,6 +65,18 @@ def expected_document(
             if sup in nary and sub not in nary:
                 nary.add(sub)
                 changed = True
+    return nary
+
+
+def expected_document(
+    union: rdflib.Graph,
+    topic: str,
+    public_base: str = iris.CANONICAL_BASE,
+    license_iri: str = iris.LICENSE_IRI,
+) -> rdflib.Graph:
+    """Return the document about ``topic`` as the rules define it."""
+    subject = rdflib.URIRef(topic)
+    nary = nary_classes(union, public_base)
     out = rdflib.Graph()
     for triple in union.triples((subject, None, None)):
         out.add(triple)
@@ -110,7 +114,7 @@ def expected_document(
         out.add((document, RDF.type, FOAF.Document))
         out.add((document, FOAF.primaryTopic, subject))
         out.add((document, DCTERMS.license, rdflib.URIRef(license_iri)))
-        out.add((document, VOID.inDataset, rdflib.URIRef(site.public(iris.DATASET_IRI))))
+        out.add((document, VOID.inDataset, rdflib.URIRef(iris.Site(public_base).dataset_iri)))
     return out
 
 

@@ -91,12 +91,6 @@ GRAPH_TYPES: tuple[MediaType, ...] = (TURTLE, N_TRIPLES, RDF_XML, JSON_LD)
 RESULTS_TYPES: tuple[MediaType, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
 # What an error message is offered as: plain text for machines, a page for browsers.
 ERROR_TYPES: tuple[MediaType, ...] = (PLAIN_TEXT, HTML)
-ALL_TYPES: tuple[MediaType, ...] = (
-    *DOCUMENT_TYPES,
-    N_QUADS,
-    TRIG,
-    *RESULTS_TYPES,
-)
 
 
 def by_extension(extension: str, offered: Sequence[MediaType]) -> MediaType | None:

@@ -129,7 +129,8 @@ def test_every_rule_fires_in_some_violating_fixture(shapes: Graph):
 
 def test_every_shape_and_rule_is_named_and_explained_in_english_and_french(shapes: Graph):
     for shape in targeted_node_shapes(shapes) | rules(shapes):
-        assert isinstance(shape, URIRef) and str(shape).startswith(iris.SHAPES_NS), shape
+        assert isinstance(shape, URIRef), shape
+        assert str(shape).startswith(iris.SHAPES_NS), shape
         for predicate in (RDFS.label, *([SH.message] if shape in rules(shapes) else [])):
             languages = {
                 m.language for m in shapes.objects(shape, predicate) if isinstance(m, Literal)

@@ -17,7 +17,6 @@ from conftest import require_tool
 from paxsilica import iris, media, paths
 from paxsilica.config import load_settings
 from paxsilica.rdf.remote import Endpoint, RemoteStore, push_dataset
-from paxsilica.web.app import create_app
 from paxsilica.web.server import build_application
 from paxsilica.web.state import published
 from publication_support import FIXTURE, expected_document, parse, published_union
@@ -30,11 +29,11 @@ RDF_TYPES = [t for t in media.DOCUMENT_TYPES if t is not media.HTML]
 
 @pytest.fixture(scope="module", params=["embedded", "virtuoso"])
 def app(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, make_app
 ) -> Iterator[Flask]:
     """The application over the embedded store, then over a real Virtuoso holding the same data."""
     if request.param == "embedded":
-        yield create_app(load_settings({}, data_files=[str(FIXTURE)]))
+        yield make_app(data_files=[str(FIXTURE)])
         return
     require_tool("virtuoso-t", "the dereferencing tests also run against a real Virtuoso 7")
     server = VirtuosoServer(tmp_path_factory.mktemp("virtuoso-publication"))
@@ -54,11 +53,6 @@ def backend(app: Flask) -> str:
         return "virtuoso" if isinstance(published().store, RemoteStore) else "embedded"
 
 
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
-
-
 @pytest.fixture(scope="module")
 def union(app: Flask) -> rdflib.Graph:
     with app.app_context():
@@ -74,7 +68,8 @@ def test_entity_iri_answers_303_to_its_document(client: FlaskClient) -> None:
     assert response.headers["Location"] == "/doc/state/JP"
     # The same target whatever is asked for: the document does the negotiating.
     browser = client.get("/id/state/JP", headers={"Accept": BROWSER_ACCEPT, "User-Agent": BROWSER})
-    assert browser.status_code == 303 and browser.headers["Location"] == "/doc/state/JP"
+    assert browser.status_code == 303
+    assert browser.headers["Location"] == "/doc/state/JP"
 
 
 def test_entity_iri_with_a_dot_in_its_key(client: FlaskClient) -> None:
@@ -176,7 +171,8 @@ def test_unknown_extension_is_a_clear_404(client: FlaskClient) -> None:
     response = client.get("/doc/state/JP.docx")
     assert response.status_code == 404
     text = response.get_data(as_text=True)
-    assert ".docx" in text and ".ttl" in text
+    assert ".docx" in text
+    assert ".ttl" in text
 
 
 # --- content -----------------------------------------------------------------------------------
@@ -283,7 +279,8 @@ def test_ontology_terms_resolve_to_the_ontology(client: FlaskClient) -> None:
     assert lookup.status_code == 303
     assert lookup.headers["Location"] == "/ontology#State"
     version = client.get("/ontology/0.1.0")
-    assert version.status_code == 303 and version.headers["Location"] == "/ontology"
+    assert version.status_code == 303
+    assert version.headers["Location"] == "/ontology"
     assert client.get("/ontology/9.9.9").status_code == 404
 
 
@@ -315,7 +312,8 @@ def test_lookup_refuses_iris_outside_the_base(client: FlaskClient) -> None:
     assert response.status_code == 404
     assert "outside" in response.get_data(as_text=True)
     inside = client.get("/lookup", query_string={"iri": iris.entity_iri("state", "JP")})
-    assert inside.status_code == 303 and inside.headers["Location"] == "/id/state/JP"
+    assert inside.status_code == 303
+    assert inside.headers["Location"] == "/id/state/JP"
     assert client.get("/lookup").status_code == 400
 
 
@@ -360,10 +358,9 @@ def test_methods_other_than_get_are_refused(client: FlaskClient) -> None:
 # --- another base -----------------------------------------------------------------------------
 
 
-def test_base_iri_rewrites_everything_served() -> None:
+def test_base_iri_rewrites_everything_served(make_app) -> None:
     base = "http://127.0.0.1:8765/"
-    app = create_app(load_settings({}, base_iri=base))
-    client = app.test_client()
+    client = make_app(base_iri=base).test_client()
     assert client.get("/id/state/JP").headers["Location"] == "/doc/state/JP"
     for path in ("/doc/state/JP.ttl", "/doc/state/JP.jsonld", "/ontology.rdf", "/context.jsonld"):
         body = client.get(path).data
@@ -385,5 +382,7 @@ def test_a_document_beyond_the_size_bound_is_refused_clearly(
     response = client.get("/doc/company/xt-corp", headers={"Accept": "text/turtle"})
     assert response.status_code == 403
     text = response.get_data(as_text=True)
-    assert "company/xt-corp" in text and "more than 5 triples" in text and "SPARQL" in text
+    assert "company/xt-corp" in text
+    assert "more than 5 triples" in text
+    assert "SPARQL" in text
     assert client.get("/id/company/xt-corp").status_code == 403

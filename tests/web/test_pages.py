@@ -10,8 +10,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from paxsilica import iris, paths
-from paxsilica.config import load_settings
-from paxsilica.web.app import create_app
 from publication_support import FIXTURE
 
 BROWSER = {
@@ -52,13 +50,8 @@ class Page(HTMLParser):
 
 
 @pytest.fixture(scope="module")
-def app() -> Flask:
-    return create_app(load_settings({}, data_files=[str(FIXTURE)]))
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def app(make_app) -> Flask:
+    return make_app(data_files=[str(FIXTURE)])
 
 
 def page(client: FlaskClient, path: str, **headers: str) -> Page:
@@ -102,7 +95,8 @@ def test_entity_page_shows_label_types_properties_facts_links_and_sources(
     text = xt.all_text
     assert "Testland" in text
     assert "/ontology#State" in xt.links  # a type, linked to its documentation
-    assert "ISO 3166-1 alpha-2 code" in text and "XT" in text  # a property by its label
+    assert "ISO 3166-1 alpha-2 code" in text
+    assert "XT" in text
     # Facts pointing at it, whole, each a link to its own page.
     assert "/id/membership/XT-2026-01-01" in xt.links
     assert "/id/supply-link/testium-XT-refining" in xt.links
@@ -127,7 +121,8 @@ def test_entity_page_language_by_header_and_switch(client: FlaskClient) -> None:
     assert "/lang/en?next=/doc/state/XT" in french.links
     assert "Testlande" in page(client, "/doc/state/XT?lang=fr").all_text
     english = page(client, "/doc/state/XT?lang=en", **{"Accept-Language": "fr"})
-    assert "Properties" in english.all_text and "Propriétés" not in english.all_text
+    assert "Properties" in english.all_text
+    assert "Propriétés" not in english.all_text
     heading = client.get("/doc/state/XT?lang=en", headers=BROWSER).get_data(as_text=True)
     assert "<h1>Testland</h1>" in heading
     assert "/lang/fr?next=/doc/state/XT" in english.links
@@ -183,10 +178,13 @@ def test_ontology_page_documents_every_term(client: FlaskClient) -> None:
     assert terms <= documentation.ids
     text = documentation.all_text
     # English and French labels and definitions, side by side.
-    assert "State" in text and "État" in text
-    assert "A sovereign state" in text and "Un État souverain" in text
+    assert "State" in text
+    assert "État" in text
+    assert "A sovereign state" in text
+    assert "Un État souverain" in text
     # Domains, ranges and alignments, with class expressions spelled out.
-    assert "ps:Initiative" in text and "ps:Summit" in text
+    assert "ps:Initiative" in text
+    assert "ps:Summit" in text
     assert "ps:State or ps:Company" in text
     assert "org:hasMembership some ps:SignatoryMembership" in text
     assert "wdt:P297" in text
@@ -212,6 +210,8 @@ def test_void_and_dumps_pages_render(client: FlaskClient) -> None:
 
 def test_favicon_and_stylesheet(client: FlaskClient) -> None:
     with client.get("/favicon.ico") as icon:
-        assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
+        assert icon.status_code == 200
+        assert icon.mimetype == "image/svg+xml"
     with client.get("/static/style.css") as css:
-        assert css.status_code == 200 and css.mimetype == "text/css"
+        assert css.status_code == 200
+        assert css.mimetype == "text/css"

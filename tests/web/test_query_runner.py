@@ -60,7 +60,8 @@ def test_a_query_done_in_time_is_left_alone() -> None:
         time.sleep(0.05)
         assert guard.unwatch() is True
     time.sleep(3 * ProcessGuard.TICK_SECONDS + 0.2)
-    assert recorder.answered == [] and recorder.ended == []
+    assert recorder.answered == []
+    assert recorder.ended == []
 
 
 def test_a_query_that_grows_past_its_memory_is_answered_503() -> None:
@@ -93,7 +94,8 @@ def test_response_bytes_is_a_whole_http_message_that_closes_the_connection() -> 
         response.headers["Vary"] = "Accept"
         message = response_bytes(response, {"REQUEST_METHOD": "GET"})
     answer = parsed(message)
-    assert answer.status == 503 and answer.reason == "Service Unavailable"
+    assert answer.status == 503
+    assert answer.reason == "Service Unavailable"
     assert answer.getheader("Connection") == "close"
     assert answer.getheader("Vary") == "Accept"
     assert answer.getheader("Date")

@@ -29,25 +29,17 @@ COMPETENCY = competency_questions()
 
 
 @pytest.fixture(scope="module")
-def client():
-    app = create_app({"data_files": (str(FIXTURE),), "query_timeout": 2.0})
-    yield app.test_client()
-    published(app).sparql.runner.close()
+def app(make_app):
+    return make_app(data_files=(str(FIXTURE),), query_timeout=2.0)
 
 
 @pytest.fixture(scope="module")
-def small():
+def small(make_app):
     """An endpoint with small limits."""
-    app = create_app(
-        {
-            "data_files": (str(FIXTURE),),
-            "max_rows": 5,
-            "max_body_bytes": 2000,
-            "max_query_string_bytes": 600,
-        }
+    app = make_app(
+        data_files=(str(FIXTURE),), max_rows=5, max_body_bytes=2000, max_query_string_bytes=600
     )
-    yield app.test_client()
-    published(app).sparql.runner.close()
+    return app.test_client()
 
 
 def ranks(response) -> list[tuple[str, int]]:
@@ -235,7 +227,8 @@ def test_a_turtle_answer_uses_the_prefixes_the_query_declares(client) -> None:
     declared = re.findall(r"@prefix (\w*):", text)
     # The absolute one only: a relative prefix IRI would need the BASE to mean anything.
     assert declared == ["ex"]
-    assert f"<{EX}alpha>" not in text and "ex:alpha" in text
+    assert f"<{EX}alpha>" not in text
+    assert "ex:alpha" in text
     got = rdflib.Graph()
     got.parse(data=text, format="turtle")
     assert isomorphic(got, fixture_graph())
@@ -254,7 +247,8 @@ def test_query_workers_are_recycled_as_the_setting_says(recycle_mib: int, kept: 
             assert client.get("/sparql", query_string={"query": ITEMS}).status_code == 200
             seen.append(children_of(pool.zygote_pid))
         if kept:
-            assert seen[0] == seen[1] == seen[2] and len(seen[0]) == 1
+            assert seen[0] == seen[1] == seen[2]
+            assert len(seen[0]) == 1
         else:
             assert seen == [set(), set(), set()]
     finally:
@@ -296,7 +290,8 @@ def test_not_acceptable(client) -> None:
 
 def test_service_description(client) -> None:
     response = client.get("/sparql", headers={"Accept": "text/turtle"})
-    assert response.status_code == 200 and response.mimetype == "text/turtle"
+    assert response.status_code == 200
+    assert response.mimetype == "text/turtle"
     graph = rdflib.Graph()
     graph.parse(data=response.data, format="turtle")
     service = graph.value(predicate=rdflib.RDF.type, object=SD.Service)
@@ -319,16 +314,20 @@ def test_service_description(client) -> None:
 def test_service_description_in_other_formats(client) -> None:
     for accept in ("application/ld+json", "application/rdf+xml", "application/n-triples"):
         response = client.get("/sparql", headers={"Accept": accept})
-        assert response.status_code == 200 and response.mimetype == accept
+        assert response.status_code == 200
+        assert response.mimetype == accept
         assert b"sparql-service-description" in response.data
 
 
 def test_query_page_for_browsers(client) -> None:
     response = client.get("/sparql", headers=BROWSER)
-    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
-    assert 'id="sparql-query"' in page and 'action="/sparql"' in page
-    assert "sparql-query.js" in page and "<script>" not in page  # no inline script
+    assert 'id="sparql-query"' in page
+    assert 'action="/sparql"' in page
+    assert "sparql-query.js" in page
+    assert "<script>" not in page
     for example in load_examples(iris.Site()):
         assert example.title in page.replace("&#39;", "'")
 
@@ -355,13 +354,15 @@ def test_competency_questions_over_http(client, question: Path) -> None:
 
 def test_results_as_an_html_table_without_javascript(client) -> None:
     response = client.get("/sparql", query_string={"query": RANKS}, headers=BROWSER)
-    assert response.status_code == 200 and response.mimetype == "text/html"
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     table = page[page.index('id="sparql-results"') : page.index("</table>")]
     assert table.count("<tr>") == 1 + 4
     assert '<a href="/id/test/local"' in table  # an entity under the base: its page here
     assert f'href="{EX}alpha"' in table
-    assert "format=csv" in page and 'download="results.csv"' in page
+    assert "format=csv" in page
+    assert 'download="results.csv"' in page
 
 
 def test_html_is_escaped_and_locked_down(client) -> None:
@@ -378,10 +379,12 @@ def test_html_is_escaped_and_locked_down(client) -> None:
     error = client.get("/sparql", query_string={"query": hostile}, headers=BROWSER)
     assert error.status_code == 400
     body = error.get_data(as_text=True)
-    assert "<script>alert(1)" not in body and "&lt;/textarea&gt;&lt;script&gt;" in body
+    assert "<script>alert(1)" not in body
+    assert "&lt;/textarea&gt;&lt;script&gt;" in body
     for response in (page, error):
         policy = response.headers["Content-Security-Policy"]
-        assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+        assert "script-src 'self'" in policy
+        assert "frame-ancestors 'none'" in policy
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "no-referrer"
 
@@ -396,7 +399,8 @@ def test_malformed_query_is_400_with_the_parser_message_and_position(client) -> 
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     assert "Malformed query: error at 3:" in text
-    assert "  FILTER(?o = }\n" in text and re.search(r"\n +\^", text)
+    assert "  FILTER(?o = }\n" in text
+    assert re.search(r"\n +\^", text)
 
 
 @pytest.mark.parametrize(
@@ -457,11 +461,13 @@ def test_errors(client, send, status: int, words: str) -> None:
 def test_body_and_query_string_limits(small) -> None:
     big = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 3000
     response = small.post("/sparql", data={"query": big})
-    assert response.status_code == 413 and "2000" in response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "2000" in response.get_data(as_text=True)
     response = small.post("/sparql", data=big, content_type="application/sparql-query")
     assert response.status_code == 413
     response = small.get("/sparql", query_string={"query": big})
-    assert response.status_code == 414 and "POST" in response.get_data(as_text=True)
+    assert response.status_code == 414
+    assert "POST" in response.get_data(as_text=True)
     # Under the limits, the same endpoint answers.
     assert small.post("/sparql", data={"query": ITEMS}).status_code == 200
 
@@ -474,7 +480,8 @@ def test_truncated_results_say_so(small) -> None:
     assert "X-Paxsilica-Truncated" in response.headers["Access-Control-Expose-Headers"]
     document = json.loads(response.data)
     assert len(document["results"]["bindings"]) == 5
-    assert document["paxsilica"]["truncated"] is True and document["paxsilica"]["maxRows"] == 5
+    assert document["paxsilica"]["truncated"] is True
+    assert document["paxsilica"]["maxRows"] == 5
     csv_response = small.get(
         "/sparql", query_string={"query": ITEMS}, headers={"Accept": "text/csv"}
     )
@@ -517,7 +524,8 @@ def test_cors(client) -> None:
 
 def test_openapi_description(client) -> None:
     response = client.get("/openapi.json")
-    assert response.status_code == 200 and response.mimetype == "application/json"
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
     spec = json.loads(response.data)
     assert spec["openapi"].startswith("3.")
     assert {"get", "post", "options"} <= set(spec["paths"]["/sparql"])
@@ -525,11 +533,8 @@ def test_openapi_description(client) -> None:
     assert {"200", "400", "403", "406", "413", "414", "415", "503"} <= statuses
 
 
-def test_head_describes_the_service_like_get() -> None:
-    from paxsilica.config import load_settings
-    from paxsilica.web.app import create_app
-
-    client = create_app(load_settings({})).test_client()
+def test_head_describes_the_service_like_get(make_app) -> None:
+    client = make_app().test_client()
     get = client.get("/sparql", headers={"Accept": "text/turtle"})
     head = client.head("/sparql", headers={"Accept": "text/turtle"})
     assert get.status_code == head.status_code == 200

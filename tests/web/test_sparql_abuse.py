@@ -16,8 +16,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paxsilica.web import sparql
-from paxsilica.web.app import create_app
-from paxsilica.web.state import published
 from sparql_support import EX, FIXTURE
 
 SPEC = json.loads((Path(sparql.__file__).parent / "openapi.json").read_text(encoding="utf-8"))
@@ -186,10 +184,8 @@ def without_none(values: dict) -> dict:
 
 
 @pytest.fixture(scope="module")
-def client():
-    app = create_app({"data_files": (str(FIXTURE),), "query_timeout": 10.0, "max_body_bytes": 4096})
-    yield app.test_client()
-    published(app).sparql.runner.close()
+def app(make_app):
+    return make_app(data_files=(str(FIXTURE),), query_timeout=10.0, max_body_bytes=4096)
 
 
 def check(response, operation: dict) -> None:
