@@ -10,7 +10,7 @@ from paxsilica.web import pages, policy
 from paxsilica.web.i18n import page_language, strings
 from paxsilica.web.linkeddata import answer_document
 from paxsilica.web.state import published
-from paxsilica.web.templating import page_context
+from paxsilica.web.templating import page_context, page_response
 
 blueprint = Blueprint("dataset", __name__)
 
@@ -31,10 +31,7 @@ def index() -> Response:
         checksums_name=CHECKSUMS_NAME,
         **page_context(lang, strings(lang)["dumps"]),
     )
-    response = Response(body, content_type=media.HTML.content_type)
-    response.headers["Vary"] = "Accept-Language, Cookie"
-    response.add_etag()
-    return response.make_conditional(request)
+    return page_response(body)
 
 
 @blueprint.route("/dumps")

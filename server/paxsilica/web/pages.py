@@ -19,7 +19,6 @@ from flask import (
     send_from_directory,
 )
 
-from paxsilica import media
 from paxsilica.publish.documents import Document
 from paxsilica.publish.entity_view import entity_view
 from paxsilica.publish.home_view import home_view
@@ -27,7 +26,7 @@ from paxsilica.publish.ontology_doc import ontology_doc
 from paxsilica.web import policy
 from paxsilica.web.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS, LANGUAGES, page_language
 from paxsilica.web.state import published
-from paxsilica.web.templating import Alternate, href_for, page_context
+from paxsilica.web.templating import Alternate, href_for, page_context, page_response
 
 blueprint = Blueprint("pages", __name__)
 
@@ -94,11 +93,7 @@ def home() -> Response:
         title = "Pax Silica Linked Data"
         return render_template("home.html", view=view, **page_context(lang, title)).encode()
 
-    body = dataset.pages.get(key, render)
-    response = Response(body, content_type=media.HTML.content_type)
-    response.headers["Vary"] = "Accept-Language, Cookie"
-    response.add_etag()
-    return response.make_conditional(request)
+    return page_response(dataset.pages.get(key, render))
 
 
 @blueprint.route("/favicon.ico")

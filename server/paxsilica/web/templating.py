@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask import request, url_for
+from flask import Response, request, url_for
 
 from paxsilica import media
 from paxsilica.web.i18n import LANGUAGES, strings
@@ -24,6 +24,14 @@ def href_for(iri: str) -> str | None:
     """Return the link to an IRI this server answers for, or None for an outside IRI."""
     path = published().site.path_for(iri)
     return None if path is None else request.script_root + path
+
+
+def page_response(body: str | bytes) -> Response:
+    """Answer with a page whose words follow the reader's language, revalidated by its tag."""
+    response = Response(body, content_type=media.HTML.content_type)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def page_context(lang: str, title: str, alternates: Sequence[Alternate] = ()) -> dict:
