@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import pytest
 
 from paxsilica.config import Settings, SettingsError, load_settings
@@ -55,3 +57,35 @@ def test_bad_values_say_which_setting(overrides: dict, message: str) -> None:
 def test_bad_environment_value_is_reported() -> None:
     with pytest.raises(SettingsError, match="setting max_rows"):
         load_settings({"PAXSILICA_MAX_ROWS": "many"})
+
+
+def test_every_setting_reads_its_own_type_from_the_environment() -> None:
+    # Each setting names its converter: a value from the environment (text) becomes the type
+    # of the setting's default, whatever the annotation says.
+    samples = {
+        "host": "0.0.0.0",
+        "port": "8080",
+        "workers": "3",
+        "base_iri": "http://127.0.0.1:8080/",
+        "data_files": "a.ttl",
+        "store_path": "store",
+        "endpoint": "http://127.0.0.1:8890/sparql",
+        "endpoint_graph": "http://example.org/g",
+        "endpoint_user": "dba",
+        "query_timeout": "2.5",
+        "max_rows": "10",
+        "max_body_bytes": "100",
+        "max_query_string_bytes": "100",
+        "service_allow": "http://a/",
+        "query_runner": "pool",
+        "query_workers": "2",
+        "query_worker_recycle_mib": "0",
+    }
+    names = {spec.name for spec in fields(Settings)}
+    assert names == set(samples), "a new setting needs a sample here"
+    expected_types = {"workers": int, "store_path": str, "endpoint": str}
+    for name, raw in samples.items():
+        settings = load_settings({"PAXSILICA_" + name.upper(): raw})
+        default = getattr(Settings(), name)
+        kind = expected_types.get(name) or (type(default) if default is not None else str)
+        assert isinstance(getattr(settings, name), kind), name

@@ -24,19 +24,16 @@ gateway). Results are cut after max_rows rows or triples, signalled by the
 
 from __future__ import annotations
 
-import functools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, render_template, request, url_for
-from werkzeug.datastructures import MIMEAccept
-from werkzeug.exceptions import BadRequest, RequestEntityTooLarge
-from werkzeug.http import parse_accept_header
+from flask import Blueprint, Flask, Response, request
+from werkzeug.exceptions import BadRequest
 
-from paxsilica import iris, media
+from paxsilica import media
 from paxsilica.config import Settings
 from paxsilica.publish.service import (
     MAX_ROWS_HEADER,
@@ -48,46 +45,29 @@ from paxsilica.publish.service import (
 from paxsilica.rdf.readable import ReadableStore
 from paxsilica.sparql import guard as query_guard
 from paxsilica.sparql.examples import Example, load_examples
-from paxsilica.sparql.execution import QueryJob, QueryOutcome
+from paxsilica.sparql.execution import QueryJob
 from paxsilica.sparql.pool import QueryPool
 from paxsilica.web import policy
-from paxsilica.web.i18n import page_language
 from paxsilica.web.query_runner import ServingProcessRunner
+from paxsilica.web.sparql_page import HTML_MAX_ROWS, render_page, results_page
+from paxsilica.web.sparql_protocol import (
+    DESCRIPTION_OFFER,
+    ProtocolError,
+    QueryRequest,
+    chosen_types,
+    read_request,
+)
 from paxsilica.web.state import EXTENSION_KEY, published
-from paxsilica.web.templating import href_for, page_context
 
 blueprint = Blueprint("sparql", __name__)
 
-# A page shows at most this many rows; the downloads have them all (up to max_rows).
-HTML_MAX_ROWS = 1000
 # How long clients and caches may keep a GET answer: the published data changes only with a
 # new deployment.
 GET_CACHE_SECONDS = 300
 
-SELECT_OFFER: tuple[media.MediaType, ...] = (*media.RESULTS_TYPES, media.HTML)
-GRAPH_OFFER: tuple[media.MediaType, ...] = (
-    *media.GRAPH_TYPES,
-    media.N_QUADS,
-    media.TRIG,
-    media.HTML,
-)
-DESCRIPTION_OFFER: tuple[media.MediaType, ...] = (media.HTML, *media.GRAPH_TYPES)
 # What the query runner writes when the answer is a page: the page is rendered from it here.
 HTML_SOURCE = {"solutions": "json", "boolean": "json", "graph": "ntriples"}
-FORM_TYPE = "application/x-www-form-urlencoded"
-QUERY_TYPE = "application/sparql-query"
-UPDATE_TYPE = "application/sparql-update"
 _POSITION = re.compile(r"error at (\d+):(\d+)")
-
-
-class ProtocolError(Exception):
-    """A request the endpoint answers with an error status and a message."""
-
-    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
-        self.status = status
-        self.message = message
-        self.headers = headers or {}
-        super().__init__(message)
 
 
 @dataclass
@@ -109,152 +89,9 @@ class SparqlService:
         return self._graph_sizes
 
 
-@dataclass
-class QueryRequest:
-    """The protocol parameters of one request."""
-
-    query: str | None = None
-    update: str | None = None
-    default_graphs: list[str] = field(default_factory=list)
-    named_graphs: list[str] = field(default_factory=list)
-    format: str | None = None
-
-
 def service() -> SparqlService:
     """Return the SPARQL endpoint of the current application."""
     return published().sparql
-
-
-# --- reading a request -------------------------------------------------------------------------
-
-
-def _single(values: list[str], name: str) -> str | None:
-    if len(values) > 1:
-        raise ProtocolError(
-            400, f"Bad request: give exactly one '{name}' parameter, not {len(values)}"
-        )
-    return values[0] if values else None
-
-
-def read_request(settings: Settings) -> QueryRequest:
-    """Return the protocol parameters of the current request, or raise ProtocolError."""
-    if len(request.query_string) > settings.max_query_string_bytes:
-        raise ProtocolError(
-            414,
-            f"URI Too Long: the query string has {len(request.query_string)} bytes, this "
-            f"endpoint takes at most {settings.max_query_string_bytes}; send long queries with "
-            "POST",
-        )
-    args = request.args
-    found = QueryRequest(
-        default_graphs=args.getlist("default-graph-uri"),
-        named_graphs=args.getlist("named-graph-uri"),
-        format=_first(args.getlist("format")),
-    )
-    queries = args.getlist("query")
-    updates = args.getlist("update")
-    if request.method == "POST":
-        queries, updates = _read_body(settings, found, queries, updates)
-    found.query = _single(queries, "query")
-    found.update = updates[0] if updates else None
-    return found
-
-
-def _first(values: list[str]) -> str | None:
-    # MultiDict.get raises and catches an exception for a missing key: getlist does not.
-    return values[0] if values else None
-
-
-def _read_body(settings: Settings, found: QueryRequest, queries: list[str], updates: list[str]):
-    length = request.content_length
-    if length is not None and length > settings.max_body_bytes:
-        raise _too_large(settings, length)
-    request.max_content_length = settings.max_body_bytes
-    request.max_form_memory_size = settings.max_body_bytes
-    mimetype = request.mimetype
-    try:
-        if mimetype == FORM_TYPE:
-            form = request.form
-            found.default_graphs += form.getlist("default-graph-uri")
-            found.named_graphs += form.getlist("named-graph-uri")
-            found.format = found.format or _first(form.getlist("format"))
-            return queries + form.getlist("query"), updates + form.getlist("update")
-        if mimetype == QUERY_TYPE:
-            charset = request.mimetype_params.get("charset", "utf-8")
-            try:
-                text = request.get_data(cache=False).decode(charset)
-            except LookupError:
-                raise ProtocolError(
-                    415, f"Unsupported Media Type: unknown charset {charset!r}"
-                ) from None
-            except UnicodeDecodeError as error:
-                raise ProtocolError(
-                    400, f"Bad request: the query is not valid {charset} ({error})"
-                ) from None
-            return [*queries, text], updates
-        if mimetype == UPDATE_TYPE:
-            return queries, [*updates, "(request body)"]
-        if not mimetype and not request.get_data(cache=True):
-            return queries, updates  # a bodiless POST with its parameters in the URL
-    except RequestEntityTooLarge:
-        raise _too_large(settings, None) from None
-    raise ProtocolError(
-        415,
-        f"Unsupported Media Type {mimetype or '(none)'!r}: send the query as {FORM_TYPE} "
-        f"(query=...) or as {QUERY_TYPE}",
-    )
-
-
-def _too_large(settings: Settings, length: int | None) -> ProtocolError:
-    size = f"{length} bytes" if length is not None else "more"
-    return ProtocolError(
-        413,
-        f"Content Too Large: the request body has {size}, this endpoint takes at most "
-        f"{settings.max_body_bytes} bytes",
-    )
-
-
-def _chosen_types(asked_format: str | None) -> tuple[media.MediaType | None, ...]:
-    """Return the answer types for results and for graphs, or raise ProtocolError."""
-    headers = request.headers
-    chosen = _negotiated(
-        headers.get("Accept", ""), headers.get("User-Agent", ""), asked_format or ""
-    )
-    if isinstance(chosen, ProtocolError):
-        raise chosen
-    return chosen
-
-
-@functools.lru_cache(maxsize=1024)
-def _negotiated(accept: str, agent: str, asked_format: str):
-    """The answer types for one Accept header, user agent and format parameter.
-
-    Clients send few distinct headers and parsing them costs more than a small query, so the
-    outcome is remembered (a ProtocolError is returned, not raised, to be remembered too).
-    """
-    named = (None, None)
-    if asked_format:
-        named = (
-            media.by_name(asked_format, SELECT_OFFER),
-            media.by_name(asked_format, GRAPH_OFFER),
-        )
-        if named == (None, None):
-            known = sorted({t.key for t in (*SELECT_OFFER, *GRAPH_OFFER)})
-            return ProtocolError(
-                400, f"Bad request: unknown format {asked_format!r}; known: {', '.join(known)}"
-            )
-    accepted = parse_accept_header(accept, MIMEAccept)
-    # A format that fits one kind of answer only (csv, turtle) leaves the other to Accept.
-    for_results = named[0] or media.negotiate(accepted, SELECT_OFFER, agent)
-    for_graphs = named[1] or media.negotiate(accepted, GRAPH_OFFER, agent)
-    if for_results is None and for_graphs is None:
-        return ProtocolError(
-            406,
-            "Not Acceptable: none of the accepted types is offered; query results are offered "
-            f"as {media.offered_list(media.RESULTS_TYPES)} and graphs as "
-            f"{media.offered_list(GRAPH_OFFER[:-1])}",
-        )
-    return for_results, for_graphs
 
 
 # --- answering ---------------------------------------------------------------------------------
@@ -295,7 +132,7 @@ def _answer(endpoint_service: SparqlService, params: QueryRequest) -> Response:
         facts = query_guard.inspect(query, endpoint_service.service_allow)
     except query_guard.QueryRefused as refused:
         raise ProtocolError(refused.status, refused.message) from None
-    for_results, for_graphs = _chosen_types(params.format)
+    for_results, for_graphs = chosen_types(params.format)
     protocol_dataset = bool(params.default_graphs or params.named_graphs)
     html_asked = media.HTML in (for_results, for_graphs)
     job = QueryJob(
@@ -322,7 +159,7 @@ def _answer(endpoint_service: SparqlService, params: QueryRequest) -> Response:
         raise ProtocolError(outcome.status, outcome.message or "Query failed", headers)
     chosen = for_graphs if outcome.kind == "graph" else for_results
     if chosen is media.HTML:
-        response = _results_page(outcome, query, settings)
+        response = results_page(outcome, query, settings)
     else:
         body = outcome.body
         if outcome.truncated and outcome.media_key == "json":
@@ -384,107 +221,11 @@ def error_response(
     """Return an error as the query page (for browsers) or as plain text (for everyone else)."""
     detailed = _with_position(message, query)
     response = policy.error_response(
-        status, detailed, page=lambda: _render_page(query=query, error=detailed)
+        status, detailed, page=lambda: render_page(query=query, error=detailed)
     )
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
-
-
-# --- the page ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One term of a results table, ready for the template."""
-
-    text: str
-    kind: str = "literal"
-    href: str | None = None
-    title: str | None = None
-    note: str | None = None
-
-
-def _cell(term: ox.Term | None, site: iris.Site) -> Cell:
-    if term is None:
-        return Cell("", "unbound")
-    if isinstance(term, ox.NamedNode):
-        iri = term.value
-        href = href_for(iri)
-        if href is None and iri.startswith(("http://", "https://")):
-            href = iri
-        return Cell(site.short(iri), "iri", href, iri)
-    if isinstance(term, ox.BlankNode):
-        return Cell(f"_:{term.value}", "bnode")
-    if isinstance(term, ox.Literal):
-        note = None
-        if term.language:
-            note = f"@{term.language}"
-        elif term.datatype.value != iris.KNOWN_VOCABULARIES["xsd"] + "string":
-            note = site.short(term.datatype.value)
-        return Cell(term.value, "literal", note=note)
-    return Cell(str(term), "triple")
-
-
-@dataclass
-class ResultsView:
-    """A query's results as the page shows them."""
-
-    kind: str
-    columns: list[str] = field(default_factory=list)
-    rows: list[list[Cell]] = field(default_factory=list)
-    boolean: bool | None = None
-    truncated: bool = False
-    downloads: list[tuple[str, str, str]] = field(default_factory=list)
-
-
-def _results_view(outcome: QueryOutcome, query: str, settings: Settings) -> ResultsView:
-    site = settings.site
-    view = ResultsView(outcome.kind or "solutions", truncated=outcome.truncated)
-    if outcome.kind == "graph":
-        view.columns = ["subject", "predicate", "object"]
-        for triple in ox.parse(outcome.body, ox.RdfFormat.N_TRIPLES):
-            view.rows.append([_cell(t, site) for t in triple])
-        offered = GRAPH_OFFER[:-1]
-    else:
-        parsed = ox.parse_query_results(outcome.body, ox.QueryResultsFormat.JSON)
-        if isinstance(parsed, ox.QueryBoolean):
-            view.boolean = bool(parsed)
-        else:
-            view.columns = [v.value for v in parsed.variables]
-            for solution in parsed:
-                view.rows.append([_cell(solution[v], site) for v in view.columns])
-        offered = SELECT_OFFER[:-1]
-    view.downloads = [
-        (t.label, url_for("sparql.endpoint", query=query, format=t.key), f"results.{t.extension}")
-        for t in offered
-    ]
-    return view
-
-
-def _results_page(outcome: QueryOutcome, query: str, settings: Settings) -> Response:
-    body = _render_page(query=query, results=_results_view(outcome, query, settings))
-    return Response(body, content_type=media.HTML.content_type)
-
-
-def _render_page(query: str | None = None, results=None, error: str | None = None) -> str:
-    endpoint_service = service()
-    settings = endpoint_service.settings
-    lang = page_language()
-    examples = endpoint_service.examples
-    return render_template(
-        "sparql.html",
-        query=query if query is not None else (examples[0].query if examples else ""),
-        results=results,
-        error=error,
-        examples=examples,
-        graphs=endpoint_service.graph_sizes,
-        user_graphs=settings.site.graph(iris.GRAPH_USER_BASE),
-        settings=settings,
-        html_max_rows=HTML_MAX_ROWS,
-        prefixes=settings.site.prefixes,
-        **page_context(lang, "SPARQL"),
-    )
 
 
 def _describe(params: QueryRequest) -> Response:
@@ -503,7 +244,7 @@ def _describe(params: QueryRequest) -> Response:
             f"and its service description ({media.offered_list(media.GRAPH_TYPES)})",
         )
     if chosen is media.HTML:
-        response = Response(_render_page(), content_type=media.HTML.content_type)
+        response = Response(render_page(), content_type=media.HTML.content_type)
     else:
         endpoint_service = service()
         triples = description_triples(
