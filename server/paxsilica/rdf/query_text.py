@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from typing import NamedTuple
 
 _HEX = "[0-9A-Fa-f]"
 _UCHAR = rf"\\u{_HEX}{{4}}|\\U{_HEX}{{8}}"
@@ -30,33 +30,49 @@ _VARNAME = rf"[{_PN_CHARS_U}0-9][{_PN_CHARS_U}0-9\u00b7\u0300-\u036f\u203f-\u204
 # One alternative per terminal, tried in this order at each position; the first that matches
 # is the token. IRIREF admits every character Oxigraph's IRI parser was seen to admit (and
 # more), so an IRI is never lexed as code followed by a comment.
+#
+# Every alternative reads in one pass with no backtracking that could re-read the text
+# (possessive quantifiers), and none that can fail after reading far starts again inside the
+# text it read, so lexing is linear in the query's length whatever the input: a prefixed
+# name's prefix is read as one *run* of name characters and dots, and only then split if no
+# colon follows it (``a.a.a.…`` once took time quadratic in its length).
 _TOKEN = re.compile(
     "|".join(
         [
-            r"(?P<ws>[ \t\r\n]+)",
-            r"(?P<comment>#[^\r\n]*)",
-            rf"""(?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*>)""",
-            rf"""(?P<string>'''(?:(?:''|')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*'''"""
-            rf'''|"""(?:(?:""|")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*"""'''
-            rf"""|'(?:[^'\\\n\r]|{_ECHAR}|{_UCHAR})*'"""
-            rf"""|"(?:[^"\\\n\r]|{_ECHAR}|{_UCHAR})*")""",
+            r"(?P<ws>[ \t\r\n]++)",
+            # Punctuation that starts no other token, read before trying the others.
+            r"(?P<bracket>[(){}\[\],;*=!|^/+&])",
+            r"(?P<comment>#[^\r\n]*+)",
+            rf"""(?P<iri><(?:[^<>"{{}}|^`\\\x00-\x20]|{_UCHAR})*+>)""",
+            rf"""(?P<string>'''(?:(?:''|')?(?:[^'\\]|{_ECHAR}|{_UCHAR}))*+'''"""
+            rf'''|"""(?:(?:""|")?(?:[^"\\]|{_ECHAR}|{_UCHAR}))*+"""'''
+            rf"""|'(?:[^'\\\n\r]|{_ECHAR}|{_UCHAR})*+'"""
+            rf"""|"(?:[^"\\\n\r]|{_ECHAR}|{_UCHAR})*+")""",
             rf"(?P<var>[?$]{_VARNAME})",
-            rf"(?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}]|\.+[{_PN_CHARS}])*)",
-            r"(?P<langtag>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)",
-            rf"(?P<pname>(?P<prefix>{_PN_PREFIX})?:(?P<local>{_PN_LOCAL})?)",
-            r"(?P<number>[0-9]+\.?[0-9]*(?:[eE][+-]?[0-9]+)?|\.[0-9]+(?:[eE][+-]?[0-9]+)?)",
-            r"(?P<word>[A-Za-z_][A-Za-z0-9_]*)",
+            rf"(?P<bnode>_:[{_PN_CHARS_U}0-9](?:[{_PN_CHARS}]|\.++[{_PN_CHARS}])*+)",
+            r"(?P<langtag>@[a-zA-Z]++(?:-[a-zA-Z0-9]++)*+)",
+            rf"(?P<pname>:(?P<local>{_PN_LOCAL})?)",
+            rf"(?P<run>[{_PN_CHARS_BASE}][{_PN_CHARS}.]*+)(?P<colon>:(?P<runlocal>{_PN_LOCAL})?)?",
+            r"(?P<number>[0-9]++\.?[0-9]*+(?:[eE][+-]?[0-9]++)?|\.[0-9]++(?:[eE][+-]?[0-9]++)?)",
+            r"(?P<word>[A-Za-z_][A-Za-z0-9_]*+)",
             r"(?P<punct>.)",
         ]
     ),
     re.DOTALL,
 )
+# What a run of name characters not followed by a colon holds, token by token, as the
+# alternatives after the prefixed name read it.
+_RUN_PART = re.compile(
+    r"(?P<number>[0-9]++\.?[0-9]*+(?:[eE][+-]?[0-9]++)?|\.[0-9]++(?:[eE][+-]?[0-9]++)?)"
+    r"|(?P<word>[A-Za-z_][A-Za-z0-9_]*+)|(?P<punct>.)",
+    re.DOTALL,
+)
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*+").fullmatch
 UCHAR_RE = re.compile(_UCHAR)
 SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
     """One lexical token: its terminal, its text, and for prefixed names prefix and local."""
 
     kind: str
@@ -67,24 +83,64 @@ class Token:
     start: int = 0
 
 
-def tokenize(query: str) -> list[Token]:
-    """Return the significant tokens of a query (no whitespace, no comments)."""
-    return list(tokens(query))
+def tokenize(query: str, limit: int | None = None) -> list[Token]:
+    """Return the significant tokens of a query (no whitespace, no comments).
+
+    With ``limit``, reading stops after ``limit + 1`` tokens, so that a caller that refuses
+    longer queries pays for no more than it reads.
+    """
+    found = []
+    for token in tokens(query):
+        found.append(token)
+        if limit is not None and len(found) > limit:
+            break
+    return found
 
 
 def tokens(query: str) -> Iterator[Token]:
-    for match in _TOKEN.finditer(query):
+    """Yield the significant tokens of a query, in one pass over its text."""
+    position, end = 0, len(query)
+    match_at = _TOKEN.match
+    while position < end:
+        match = match_at(query, position)
         kind = match.lastgroup
-        if kind in ("ws", "comment"):
-            continue
-        if kind in ("prefix", "local"):  # a nested group; the enclosing one is pname
+        if kind in ("colon", "runlocal"):  # the nested groups of a run with a colon
+            kind = "run"
+        position = match.end()
+        if kind == "local":
             kind = "pname"
-        if kind == "pname":
-            yield Token(
-                "pname", match.group(), match["prefix"] or "", match["local"] or "", match.start()
-            )
-        else:
+        elif kind == "bracket":
+            kind = "punct"
+        if kind == "run":
+            token, position = _read_run(query, match)
+            if token is not None:
+                yield token
+            elif _WORD(match["run"]):
+                yield Token("word", match["run"], start=match.start())
+            else:
+                yield from _run_parts(match["run"], match.start())
+        elif kind == "pname":
+            yield Token("pname", match.group(), "", match["local"] or "", match.start())
+        elif kind not in ("ws", "comment"):
             yield Token(kind, match.group(), start=match.start())
+
+
+def _read_run(query: str, match: re.Match) -> tuple[Token | None, int]:
+    """A run of name characters: a prefixed name when a colon follows it and it is a valid
+    prefix (it cannot end with a dot); else None, and where reading goes on."""
+    run = match["run"]
+    if match["colon"] is None:
+        return None, match.end()
+    if run.endswith("."):
+        # Not a prefix: the run's parts, then the colon starts a name of its own.
+        return None, match.start("colon")
+    local = match["runlocal"] or ""
+    return Token("pname", match.group(), run, local, match.start()), match.end()
+
+
+def _run_parts(run: str, offset: int) -> Iterator[Token]:
+    for part in _RUN_PART.finditer(run):
+        yield Token(part.lastgroup, part.group(), start=offset + part.start())
 
 
 def prologue_prefixes(query: str) -> dict[str, str]:

@@ -17,12 +17,22 @@ Whatever this scan cannot place is treated as code, never skipped.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from paxsilica.rdf.query_text import SCHEME, Token, prologue_prefixes, tokenize, unescape_iri
+from paxsilica.rdf.query_text import (
+    SCHEME,
+    Token,
+    prologue_prefixes,
+    tokenize,
+    unescape_iri,
+)
+from paxsilica.rdf.query_text import (
+    tokens as token_stream,
+)
 
 # Bounds the work and the recursion a query may cause in the parser; Oxigraph's recursive
-# parser overflows its stack on very deep nesting (see sparql.pool.QUERY_STACK_BYTES).
+# parser overflows its stack on very deep nesting (see sparql.isolation.QUERY_STACK_BYTES).
 MAX_BRACKET_DEPTH = 1000
 MAX_TOKENS = 200_000
 # Queries shorter than this cannot nest or chain deep enough to matter, so only longer ones
@@ -61,31 +71,41 @@ def _code_text(token: Token) -> str:
     return ""
 
 
-def _leading_keyword(tokens: list[Token]) -> tuple[str | None, dict[str, str], int]:
-    """Skip the prologue; return the first keyword after it, the prefixes and the token index."""
+def _leading_keyword(stream: Iterable[Token]) -> tuple[str | None, dict[str, str]]:
+    """Skip the prologue; return the first keyword after it and the prefixes it declares.
+
+    Reads the tokens one by one and stops after the prologue, so that a long query costs no
+    more than its prologue.
+    """
     prefixes: dict[str, str] = {}
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
+    stream = iter(stream)
+    token = next(stream, None)
+    while token is not None:
         word = token.text.lower() if token.kind == "word" else None
-        if word == "base" and index + 1 < len(tokens):
-            index += 2
-        elif word == "prefix" and index + 2 < len(tokens) and tokens[index + 1].kind == "pname":
-            declared, iri = tokens[index + 1], tokens[index + 2]
+        if word in ("base", "version"):
+            if next(stream, None) is None:
+                return _code_text(token) or None, prefixes
+        elif word == "prefix":
+            declared = next(stream, None)
+            if declared is None or declared.kind != "pname":
+                return _code_text(token) or None, prefixes
+            iri = next(stream, None)
+            if iri is None:
+                return _code_text(token) or None, prefixes
             if iri.kind == "iri" and not declared.local:
                 prefixes[declared.prefix] = unescape_iri(iri.text[1:-1])
-            index += 3
-        elif word == "version" and index + 1 < len(tokens):
-            index += 2
         else:
-            return _code_text(token) or None, prefixes, index
-    return None, prefixes, index
+            return _code_text(token) or None, prefixes
+        token = next(stream, None)
+    return None, prefixes
 
 
 def _nesting_and_size(tokens: list[Token]) -> None:
     if len(tokens) > MAX_TOKENS:
         raise QueryRefused(
-            400, f"Query too long: {len(tokens)} tokens, this endpoint takes at most {MAX_TOKENS}"
+            400,
+            f"Query too long: more than {MAX_TOKENS} tokens, this endpoint takes at most "
+            f"{MAX_TOKENS}",
         )
     depth = deepest = 0
     for token in tokens:
@@ -158,10 +178,11 @@ def inspect(query: str, service_allow: tuple[str, ...] = ()) -> QueryFacts:
     # The common case: neither keyword's letters occur anywhere, so no scan is needed.
     if not long_query and "service" not in lowered and "from" not in lowered:
         return QueryFacts()
-    tokens = tokenize(query)
+    # Reading stops one token past the limit: a longer query is refused, whatever it holds.
+    tokens = tokenize(query, MAX_TOKENS)
     if long_query:
         _nesting_and_size(tokens)
-    _, prefixes, _ = _leading_keyword(tokens)
+    _, prefixes = _leading_keyword(tokens)
     names_dataset = False
     targets: list[str] = []
     for index, token in enumerate(tokens):
@@ -200,7 +221,7 @@ def _checked_service(
 
 def looks_like_update(query: str) -> bool:
     """Whether a query that failed to parse as a query reads as a SPARQL Update request."""
-    keyword, _, _ = _leading_keyword(tokenize(query))
+    keyword, _ = _leading_keyword(token_stream(query))
     if keyword is None:
         return False
     return keyword in UPDATE_WORDS or keyword.startswith(UPDATE_WORD_PREFIXES)

@@ -1,0 +1,815 @@
+"""The event loop of ``paxsilica serve``: every connection in one thread, the work in slots.
+
+One single-threaded event loop (``selectors``, HTTP/1.1 parsed by httptools, Node's llhttp)
+holds every connection, so a slow or idle client costs a socket and a few hundred bytes. Only
+a complete request (headers and body, each read within its own timeout, else 408) is handed
+to the application, which runs in slot processes forked from this one (paxsilica slots): a
+lane of query slots for /sparql and a lane of document slots for everything else, so that
+documents, pages and dumps never wait behind SPARQL. The loop admits queries: at most a few at
+once per client address (429 beyond), a short queue when every slot is busy (503 beyond, and
+after a short wait), both with Retry-After. It stops a slot (SIGKILL) whose request runs past
+its time, whose client has hung up, or whose lane has gone over its memory budget, answers
+503 itself, and forks a fresh slot. SIGTERM stops accepting, lets every request in flight
+finish (or answers it 503 at the graceful timeout) and exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import logging
+import marshal
+import os
+import resource
+import selectors
+import signal
+import socket
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.utils import formatdate
+from http import HTTPStatus
+
+import httptools
+
+from paxsilica.sparql import slots as slot_processes
+
+log = logging.getLogger(__name__)
+
+READ_BYTES = 256 * 1024
+# How much a connection may have buffered (pipelined requests, a body being read) before
+# the loop stops reading from it until the request in service is answered.
+MAX_PIPELINED = 8
+LINGER_SECONDS = 5.0
+LINGER_BYTES = 64 * 1024 * 1024
+TICK_SECONDS = 0.05
+SWEEP_SECONDS = 0.25
+MEMORY_ANSWER = (
+    503,
+    "Service Unavailable: the query needed more memory than this server allows its queries, "
+    "and was stopped.",
+)
+HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "date", "server"})
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    """How the server reads requests and runs them."""
+
+    query_slots: int = 8
+    document_slots: int = 2
+    queries_per_client: int = 4
+    query_queue: int = 8
+    queue_seconds: float = 0.5
+    document_queue: int = 256
+    query_timeout: float = 30.0
+    document_timeout: float = 60.0
+    header_seconds: float = 10.0
+    body_seconds: float = 30.0
+    keepalive_seconds: float = 5.0
+    max_body_bytes: int = 1024 * 1024
+    max_request_line: int = 16 * 1024 + 1024
+    max_header_bytes: int = 64 * 1024
+    # What the query slots together may add to their resident memory.
+    memory_budget_bytes: int = 4 * 1024**3
+    # The address-space cap of each slot above its start: the hard stop behind the budget.
+    slot_memory_bytes: int = 5 * 1024**3
+    # An idle slot that has grown by more than this is replaced (0: never).
+    recycle_bytes: int = 1024**3
+    isolate: bool = True
+    graceful_seconds: float = 35.0
+    max_connections: int = 10000
+    # Query slots run at a lower priority, so that the loop and the documents get the CPU
+    # first when queries take all of it.
+    query_nice: int = 10
+
+
+class Request:
+    """One complete request, as the loop read it."""
+
+    __slots__ = ("body", "headers", "keep_alive", "lane", "method", "target", "version")
+
+    def __init__(self, method, target, version, headers, body, keep_alive):
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+        self.body = body
+        self.keep_alive = keep_alive
+        self.lane = "query" if target.split(b"?", 1)[0] == b"/sparql" else "document"
+
+
+class Connection:
+    """One client connection and the state of the request being read on it."""
+
+    def __init__(self, server: Server, sock: socket.socket, peer):
+        self.server = server
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.host = peer[0] if isinstance(peer, tuple) else "local"
+        self.port = peer[1] if isinstance(peer, tuple) else 0
+        self.parser = httptools.HttpRequestParser(self)
+        self.ready: deque[Request] = deque()
+        self.active: Request | None = None
+        self.out = bytearray()
+        self.writing = False
+        self.reading = True
+        self.closing = False  # close once the output is written
+        self.lingering = False
+        self.linger_until = 0.0
+        self.discarded = 0
+        self.error: tuple[int, str] | None = None
+        self.deadline = time.monotonic() + server.options.header_seconds
+        self.slot = None
+        self.queued_at = 0.0
+        self.events = selectors.EVENT_READ
+        self._reset()
+
+    def _reset(self) -> None:
+        self.url = bytearray()
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.body: list[bytes] = []
+        self.body_bytes = 0
+        self.header_bytes = 0
+        self.in_headers = False
+        self.in_body = False
+        self.declared_body = 0
+
+    # --- httptools callbacks (they never raise: a flag is checked after feed_data) ---------
+
+    def on_message_begin(self) -> None:
+        self._reset()
+        self.in_headers = True
+        if self.active is None and not self.ready:
+            self.deadline = time.monotonic() + self.server.options.header_seconds
+
+    def on_url(self, url: bytes) -> None:
+        self.url += url
+        if len(self.url) > self.server.options.max_request_line:
+            self.error = self.error or (414, "URI Too Long: the request line is too long")
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self.headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        options = self.server.options
+        self.in_headers = False
+        self.in_body = True
+        length = expect = None
+        for name, value in self.headers:
+            lowered = name.lower()
+            if lowered == b"content-length":
+                length = value
+            elif lowered == b"expect":
+                expect = value.lower()
+        if length is not None:
+            try:
+                self.declared_body = int(length)
+            except ValueError:
+                self.declared_body = 0
+        if self.declared_body > options.max_body_bytes:
+            self.error = self.error or (413, self.server.too_large)
+            return
+        if expect == b"100-continue" and self.error is None:
+            self.out += b"HTTP/1.1 100 Continue\r\n\r\n"
+        if self.active is None and not self.ready:
+            self.deadline = time.monotonic() + options.body_seconds
+
+    def on_body(self, body: bytes) -> None:
+        self.body_bytes += len(body)
+        if self.body_bytes > self.server.options.max_body_bytes:
+            self.error = self.error or (413, self.server.too_large)
+        elif self.error is None:
+            self.body.append(body)
+
+    def on_message_complete(self) -> None:
+        self.in_body = False
+        parser = self.parser
+        version = parser.get_http_version()
+        request = Request(
+            parser.get_method().decode("latin-1"),
+            bytes(self.url),
+            version,
+            self.headers,
+            b"".join(self.body),
+            parser.should_keep_alive(),
+        )
+        self.ready.append(request)
+        self.declared_body = 0
+        self.deadline = time.monotonic() + self.server.options.header_seconds
+
+    def feed(self, data: bytes) -> None:
+        """Parse what arrived; on a malformed request, answer 400 and close."""
+        if not self.in_body:
+            self.header_bytes += len(data)
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade as upgrade:
+            # An Upgrade (h2c, websocket) is ignored: the request is served over HTTP/1.1.
+            offset = upgrade.args[0] if upgrade.args else len(data)
+            if self.declared_body:
+                self.error = self.error or (400, "Bad Request: an Upgrade request with a body")
+            else:
+                self.parser = httptools.HttpRequestParser(self)
+                if offset < len(data):
+                    self.feed(data[offset:])
+        except httptools.HttpParserError as error:
+            self.error = self.error or (400, f"Bad Request: {error}")
+        if self.in_headers and self.header_bytes > self.server.options.max_header_bytes:
+            self.error = self.error or (431, "Request Header Fields Too Large")
+
+
+class Lane:
+    """Slots of one kind, their queue and their admission rules."""
+
+    def __init__(self, name: str, size: int, queue: int, timeout: float, per_client: int):
+        self.name = name
+        self.size = size
+        self.queue_limit = queue
+        self.timeout = timeout
+        self.per_client = per_client
+        self.slots: list = []
+        self.idle: list = []
+        self.queue: deque[Connection] = deque()
+        self.clients: dict[str, int] = {}
+
+
+class Server:
+    """The event loop: accepts, reads, admits, dispatches to slots, answers."""
+
+    def __init__(
+        self,
+        listeners: list[socket.socket],
+        handler: Callable[[bytes], bytes],
+        options: ServerOptions,
+        server_name: str = "localhost",
+    ):
+        self.listeners = listeners
+        self.handler = handler
+        self.options = options
+        self.too_large = (
+            f"Content Too Large: this server takes request bodies of at most "
+            f"{options.max_body_bytes} bytes"
+        )
+        self.selector = selectors.EpollSelector()
+        self.connections: dict[int, Connection] = {}
+        self.lanes = {
+            "query": Lane(
+                "query",
+                options.query_slots,
+                options.query_queue,
+                options.query_timeout,
+                options.queries_per_client,
+            ),
+            "document": Lane(
+                "document",
+                options.document_slots,
+                options.document_queue,
+                options.document_timeout,
+                0,
+            ),
+        }
+        self.by_fd: dict[int, object] = {}
+        # How each slot process ended (waitpid status), for the answer to its request.
+        self.exits: dict[int, int] = {}
+        self.draining = False
+        self.drain_deadline = 0.0
+        self.stopped = False
+        self._date = ("", 0)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+
+    # --- slots -------------------------------------------------------------------------------
+
+    def _close_in_child(self) -> None:
+        for sock in self.listeners:
+            sock.close()
+        for fd in list(self.connections):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        for lane in self.lanes.values():
+            for slot in lane.slots:
+                with contextlib.suppress(OSError):
+                    slot.sock.close()
+        self._wake_r.close()
+        self._wake_w.close()
+        with contextlib.suppress(OSError):
+            self.selector.close()
+
+    def _spawn(self, lane: Lane):
+        query = lane.name == "query"
+        slot = slot_processes.spawn(
+            lane.name,
+            self.handler,
+            close_fds=self._close_in_child,
+            isolate=self.options.isolate,
+            memory_bytes=self.options.slot_memory_bytes,
+            nice=self.options.query_nice if query else 0,
+        )
+        lane.slots.append(slot)
+        lane.idle.append(slot)
+        self.by_fd[slot.fd] = slot
+        self.selector.register(slot.fd, selectors.EVENT_READ, slot)
+        return slot
+
+    def _retire(self, slot, replace: bool = True) -> None:
+        lane = self.lanes[slot.lane]
+        with contextlib.suppress(KeyError, ValueError):
+            self.selector.unregister(slot.fd)
+        self.by_fd.pop(slot.fd, None)
+        slot.kill()
+        if slot in lane.slots:
+            lane.slots.remove(slot)
+        if slot in lane.idle:
+            lane.idle.remove(slot)
+        if replace and not self.stopped:
+            self._spawn(lane)
+            self._dispatch(lane)
+
+    # --- the loop ----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Serve until SIGTERM or SIGINT, then drain and return."""
+        with contextlib.suppress(ValueError, OSError):
+            _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        for lane in self.lanes.values():
+            for _ in range(lane.size):
+                self._spawn(lane)
+        signal.set_wakeup_fd(self._wake_w.fileno())
+        for name in ("SIGTERM", "SIGINT"):
+            signal.signal(getattr(signal, name), self._on_stop)
+        signal.signal(signal.SIGCHLD, lambda *_: None)
+        self.selector.register(self._wake_r, selectors.EVENT_READ, "wake")
+        for sock in self.listeners:
+            sock.setblocking(False)
+            self.selector.register(sock, selectors.EVENT_READ, "accept")
+        next_tick = next_sweep = 0.0
+        select = self.selector.select
+        while True:
+            for key, mask in select(TICK_SECONDS):
+                data = key.data
+                if data.__class__ is Connection:
+                    if mask & selectors.EVENT_READ:
+                        self._readable(data)
+                    if mask & selectors.EVENT_WRITE and data.fd in self.connections:
+                        self._flush(data)
+                elif data == "accept":
+                    self._accept(key.fileobj)
+                elif data == "wake":
+                    self._woken()
+                else:
+                    self._slot_readable(data)
+            now = time.monotonic()
+            if now >= next_tick:
+                next_tick = now + TICK_SECONDS
+                self._tick(now)
+                if now >= next_sweep:
+                    next_sweep = now + SWEEP_SECONDS
+                    self._sweep(now)
+                if self.draining and self._drained(now):
+                    break
+        self._shutdown()
+
+    def _on_stop(self, *_args) -> None:
+        if not self.draining:
+            self.draining = True
+            self.drain_deadline = time.monotonic() + self.options.graceful_seconds
+
+    def _woken(self) -> None:
+        with contextlib.suppress(OSError):
+            while self._wake_r.recv(4096):
+                pass
+        self._reap()
+        if self.draining:
+            for sock in self.listeners:
+                with contextlib.suppress(KeyError, ValueError):
+                    self.selector.unregister(sock)
+                sock.close()
+            self.listeners = []
+
+    def _reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            self.exits[pid] = status
+
+    def _drained(self, now: float) -> bool:
+        for conn in list(self.connections.values()):
+            reading = conn.in_headers or conn.in_body
+            if conn.active is None and not conn.ready and not conn.out and not reading:
+                self._close(conn)
+        busy = any(c.active is not None or c.out for c in self.connections.values())
+        if not busy:
+            return True
+        if now < self.drain_deadline:
+            return False
+        for conn in list(self.connections.values()):
+            if conn.active is not None:
+                self._cancel(conn)
+                self._answer_error(conn, 503, "Service Unavailable: the server is stopping")
+            self._close(conn)
+        return True
+
+    def _shutdown(self) -> None:
+        self.stopped = True
+        for lane in self.lanes.values():
+            for slot in list(lane.slots):
+                self._retire(slot, replace=False)
+        self._reap()
+
+    # --- connections -------------------------------------------------------------------------
+
+    def _accept(self, listener: socket.socket) -> None:
+        for _ in range(64):
+            try:
+                sock, peer = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:
+                if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    log.warning("cannot accept a connection: %s", error)
+                return
+            if len(self.connections) >= self.options.max_connections:
+                sock.close()
+                continue
+            sock.setblocking(False)
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            conn = Connection(self, sock, peer)
+            self.connections[conn.fd] = conn
+            self.selector.register(sock, selectors.EVENT_READ, conn)
+
+    def _readable(self, conn: Connection) -> None:
+        try:
+            data = conn.sock.recv(READ_BYTES)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            # The client has gone (or half-closed): whatever it asked for is abandoned.
+            self._cancel(conn)
+            self._close(conn)
+            return
+        if conn.lingering:
+            conn.discarded += len(data)
+            if conn.discarded > LINGER_BYTES:
+                self._close(conn)
+            return
+        if conn.error is not None:
+            return
+        conn.feed(data)
+        if conn.error is not None and conn.active is None:
+            self._reject(conn)
+            return
+        if conn.out and not conn.writing:
+            self._flush(conn)
+        if conn.active is None and conn.ready:
+            self._start(conn)
+        if len(conn.ready) >= MAX_PIPELINED and conn.reading:
+            conn.reading = False
+            self._set_events(conn)
+
+    def _reject(self, conn: Connection) -> None:
+        status, message = conn.error
+        conn.ready.clear()
+        self._send_plain(conn, status, message, close=True)
+
+    def _set_events(self, conn: Connection) -> None:
+        events = (selectors.EVENT_READ if conn.reading else 0) | (
+            selectors.EVENT_WRITE if conn.writing else 0
+        )
+        if events == conn.events or conn.fd not in self.connections:
+            return
+        if conn.events == 0:
+            self.selector.register(conn.sock, events, conn)
+        elif events == 0:
+            self.selector.unregister(conn.sock)
+        else:
+            self.selector.modify(conn.sock, events, conn)
+        conn.events = events
+
+    def _close(self, conn: Connection) -> None:
+        if self.connections.pop(conn.fd, None) is None:
+            return
+        if conn.events:
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(conn.sock)
+        conn.sock.close()
+
+    def _flush(self, conn: Connection) -> None:
+        if conn.out:
+            try:
+                sent = conn.sock.send(conn.out)
+            except (BlockingIOError, InterruptedError):
+                sent = 0
+            except OSError:
+                self._cancel(conn)
+                self._close(conn)
+                return
+            del conn.out[:sent]
+        if conn.out:
+            if not conn.writing:
+                conn.writing = True
+                self._set_events(conn)
+            return
+        if conn.writing:
+            conn.writing = False
+            self._set_events(conn)
+        if conn.closing and not conn.lingering:
+            self._linger(conn)
+
+    def _linger(self, conn: Connection) -> None:
+        """Close after the answer, reading what the client still sends, so that it sees it."""
+        conn.lingering = True
+        conn.linger_until = time.monotonic() + LINGER_SECONDS
+        with contextlib.suppress(OSError):
+            conn.sock.shutdown(socket.SHUT_WR)
+        if not conn.reading:
+            conn.reading = True
+            self._set_events(conn)
+
+    # --- requests ----------------------------------------------------------------------------
+
+    def _start(self, conn: Connection) -> None:
+        """Admit the next complete request of a connection into its lane."""
+        request = conn.ready.popleft()
+        conn.active = request
+        if not conn.reading and len(conn.ready) < MAX_PIPELINED:
+            conn.reading = True
+            self._set_events(conn)
+        lane = self.lanes[request.lane]
+        if lane.per_client:
+            held = lane.clients.get(conn.host, 0)
+            if held >= lane.per_client:
+                self._busy(
+                    conn,
+                    429,
+                    lane,
+                    "Too Many Requests: this client has "
+                    f"{held} queries running or waiting; wait for their answers",
+                )
+                return
+            lane.clients[conn.host] = held + 1
+        if lane.idle:
+            self._run(lane, lane.idle.pop(), conn)
+        elif len(lane.queue) < lane.queue_limit:
+            conn.queued_at = time.monotonic()
+            lane.queue.append(conn)
+        else:
+            self._release_client(lane, conn)
+            self._busy(conn, 503, lane, "Service Unavailable: every query slot is busy")
+
+    def _busy(self, conn: Connection, status: int, lane: Lane, message: str) -> None:
+        retry = "1" if status == 429 else "2"
+        self._answer_error(conn, status, message, {"Retry-After": retry})
+
+    def _release_client(self, lane: Lane, conn: Connection) -> None:
+        if lane.per_client:
+            held = lane.clients.get(conn.host, 0) - 1
+            if held > 0:
+                lane.clients[conn.host] = held
+            else:
+                lane.clients.pop(conn.host, None)
+
+    def _run(self, lane: Lane, slot, conn: Connection) -> None:
+        request = conn.active
+        message = marshal.dumps(
+            (
+                request.method,
+                request.target,
+                request.version,
+                request.headers,
+                request.body,
+                conn.host,
+                conn.port,
+            )
+        )
+        slot.client = conn
+        slot.deadline = time.monotonic() + lane.timeout
+        conn.slot = slot
+        data = slot_processes.LENGTH.pack(len(message)) + message
+        try:
+            sent = slot.sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        except OSError:
+            sent = -1
+        if sent < 0:
+            self._slot_failed(slot)
+            return
+        if sent < len(data):
+            slot.outbox = memoryview(data)[sent:]
+            self.selector.modify(slot.fd, selectors.EVENT_READ | selectors.EVENT_WRITE, slot)
+
+    def _slot_readable(self, slot, mask: int = selectors.EVENT_READ) -> None:
+        if slot.outbox:
+            try:
+                sent = slot.sock.send(slot.outbox)
+                slot.outbox = slot.outbox[sent:]
+            except BlockingIOError:
+                pass
+            except OSError:
+                self._slot_failed(slot)
+                return
+            if not slot.outbox:
+                self.selector.modify(slot.fd, selectors.EVENT_READ, slot)
+        try:
+            chunk = slot.sock.recv(READ_BYTES)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self._slot_failed(slot)
+            return
+        inbox = slot.inbox
+        inbox += chunk
+        if len(inbox) < 4:
+            return
+        (size,) = slot_processes.LENGTH.unpack_from(inbox)
+        if len(inbox) < size + 4:
+            return
+        reply = bytes(inbox[4 : 4 + size])
+        del inbox[:]
+        conn = slot.client
+        slot.client = None
+        lane = self.lanes[slot.lane]
+        lane.idle.append(slot)
+        if conn is not None:
+            conn.slot = None
+            self._release_client(lane, conn)
+            status, headers, body = marshal.loads(reply)  # noqa: S302 - our own slot
+            self._answer(conn, status, headers, body)
+        self._dispatch(lane)
+
+    def _dispatch(self, lane: Lane) -> None:
+        while lane.idle and lane.queue:
+            conn = lane.queue.popleft()
+            if conn.fd in self.connections and conn.active is not None:
+                self._run(lane, lane.idle.pop(), conn)
+
+    def _slot_failed(self, slot) -> None:
+        conn = slot.client
+        slot.client = None
+        lane = self.lanes[slot.lane]
+        reason = slot.stopped_for or self._death_of(slot)
+        self._retire(slot)
+        if conn is not None:
+            conn.slot = None
+            self._release_client(lane, conn)
+            self._answer_error(
+                conn, *(reason or (500, "Internal Server Error: the worker ended unexpectedly"))
+            )
+
+    def _death_of(self, slot) -> tuple[int, str] | None:
+        """Why a slot ended by itself: an allocation that failed aborts it (Rust's policy)."""
+        status = self.exits.pop(slot.pid, None)
+        for _ in range(50):
+            if status is not None:
+                break
+            try:
+                pid, found = os.waitpid(slot.pid, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid:
+                status = found
+            else:
+                time.sleep(0.001)
+        if status is None:
+            return None
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGABRT, signal.SIGSEGV):
+            return MEMORY_ANSWER
+        return None
+
+    def _cancel(self, conn: Connection) -> None:
+        """Stop whatever the connection's request holds: its place in a queue, or its slot."""
+        request = conn.active
+        if request is None:
+            return
+        lane = self.lanes[request.lane]
+        slot = conn.slot
+        if slot is not None:
+            slot.client = None
+            conn.slot = None
+            self._release_client(lane, conn)
+            self._retire(slot)
+        elif conn in lane.queue:
+            lane.queue.remove(conn)
+            self._release_client(lane, conn)
+        conn.active = None
+
+    # --- answers -----------------------------------------------------------------------------
+
+    def _date_header(self) -> str:
+        now = int(time.time())
+        if self._date[1] != now:
+            self._date = (formatdate(now, usegmt=True), now)
+        return self._date[0]
+
+    def _answer(self, conn: Connection, status: str, headers, body: bytes, close=False) -> None:
+        request = conn.active
+        conn.active = None
+        keep = not close and request is not None and request.keep_alive and not self.draining
+        parts = [f"HTTP/1.1 {status}\r\nDate: {self._date_header()}\r\n"]
+        has_length = False
+        for name, value in headers:
+            lowered = name.lower()
+            if lowered in HOP_BY_HOP:
+                continue
+            if lowered == "content-length":
+                has_length = True
+            parts.append(f"{name}: {value}\r\n")
+        if not has_length:
+            parts.append(f"Content-Length: {len(body)}\r\n")
+        parts.append("Connection: keep-alive\r\n\r\n" if keep else "Connection: close\r\n\r\n")
+        conn.out += "".join(parts).encode("latin-1")
+        if request is None or request.method != "HEAD":
+            conn.out += body
+        if not keep:
+            conn.closing = True
+            conn.ready.clear()
+        self._flush(conn)
+        if keep and conn.fd in self.connections:
+            if conn.error is not None:
+                self._reject(conn)
+            elif conn.ready:
+                self._start(conn)
+
+    def _answer_error(self, conn, status: int, message: str, headers=None) -> None:
+        body = f"{status} {message}\n".encode()
+        merged = {
+            "Content-Type": "text/plain; charset=utf-8",
+            "Access-Control-Allow-Origin": "*",
+            "X-Content-Type-Options": "nosniff",
+            **(headers or {}),
+        }
+        self._answer(conn, f"{status} {HTTPStatus(status).phrase}", list(merged.items()), body)
+
+    def _send_plain(self, conn, status: int, message: str, close: bool) -> None:
+        conn.active = None
+        body = f"{status} {message}\n".encode()
+        headers = [("Content-Type", "text/plain; charset=utf-8")]
+        self._answer(conn, f"{status} {HTTPStatus(status).phrase}", headers, body, close=close)
+
+    # --- time and memory ---------------------------------------------------------------------
+
+    def _tick(self, now: float) -> None:
+        for lane in self.lanes.values():
+            for slot in list(lane.slots):
+                if slot.client is not None and now >= slot.deadline:
+                    seconds = lane.timeout
+                    slot.stopped_for = (
+                        503,
+                        f"Query timeout: the request ran longer than {seconds:g} s and was "
+                        "stopped. Make it more selective, or add a LIMIT.",
+                    )
+                    self._slot_failed(slot)
+            while lane.queue and now - lane.queue[0].queued_at > self.options.queue_seconds:
+                conn = lane.queue.popleft()
+                self._release_client(lane, conn)
+                if conn.fd in self.connections and conn.active is not None:
+                    self._busy(conn, 503, lane, "Service Unavailable: no slot became free")
+        self._watch_memory()
+
+    def _watch_memory(self) -> None:
+        lane = self.lanes["query"]
+        busy = [slot for slot in lane.slots if slot.client is not None]
+        if not busy:
+            return
+        total = sum(slot.growth() for slot in busy) + sum(
+            slot.grown for slot in lane.slots if slot.client is None
+        )
+        while busy and total > self.options.memory_budget_bytes:
+            largest = max(busy, key=lambda s: s.grown)
+            busy.remove(largest)
+            total -= largest.grown
+            largest.stopped_for = MEMORY_ANSWER
+            self._slot_failed(largest)
+
+    def _sweep(self, now: float) -> None:
+        for conn in list(self.connections.values()):
+            if conn.lingering:
+                if now >= conn.linger_until:
+                    self._close(conn)
+            elif conn.active is None and not conn.out and now >= conn.deadline:
+                if conn.in_headers or conn.in_body:
+                    self._send_plain(
+                        conn,
+                        408,
+                        "Request Timeout: the request took too long to arrive",
+                        close=True,
+                    )
+                else:
+                    self._close(conn)
+        for lane in self.lanes.values():
+            for slot in list(lane.idle):
+                if slot.growth() > self.options.recycle_bytes:
+                    self._retire(slot)
