@@ -14,11 +14,18 @@ def test_defaults() -> None:
 
 
 def test_environment_overrides_defaults_and_arguments_override_environment() -> None:
-    environ = {"PAXSILICA_PORT": "8001", "PAXSILICA_WORKERS": "3", "PAXSILICA_QUERY_TIMEOUT": "2.5"}
-    settings = load_settings(environ, port=9000, workers=None)
+    environ = {
+        "PAXSILICA_PORT": "8001",
+        "PAXSILICA_QUERY_SLOTS": "3",
+        "PAXSILICA_QUERY_TIMEOUT": "2.5",
+        "PAXSILICA_QUEUE_TIMEOUT": "0.25",
+    }
+    settings = load_settings(environ, port=9000, query_slots=None, queries_per_client=2)
     assert settings.port == 9000
-    assert settings.workers == 3
+    assert settings.query_slots == 3
     assert settings.query_timeout == 2.5
+    assert settings.queue_timeout == 0.25
+    assert settings.queries_per_client == 2
 
 
 def test_recycling_query_workers_can_be_turned_off_from_the_environment() -> None:
@@ -43,9 +50,12 @@ def test_lists_from_environment() -> None:
         ({"base_iri": "http://example.org"}, "ending with '/'"),
         ({"query_timeout": -1}, "setting query_timeout"),
         ({"query_worker_recycle_mib": -1}, "setting query_worker_recycle_mib"),
-        ({"workers": 0}, "setting workers"),
-        ({"workers": "many"}, "setting workers"),
-        ({"query_runner": "threads"}, "setting query_runner: 'threads' is not one of serving"),
+        ({"query_slots": 0}, "setting query_slots"),
+        ({"query_slots": "many"}, "setting query_slots"),
+        ({"queries_per_client": 0}, "setting queries_per_client"),
+        ({"header_timeout": 0}, "setting header_timeout"),
+        ({"query_queue": -1}, "setting query_queue"),
+        ({"query_memory_mib": 0}, "setting query_memory_mib"),
         ({"colour": "blue"}, "unknown settings: colour"),
     ],
 )

@@ -1,4 +1,4 @@
-"""A real browser crawls the site: headless Chromium over the real gunicorn server.
+"""A real browser crawls the site: headless Chromium over the real server.
 
 Chromium loads the home page and follows every internal link: each must answer without a
 4xx or 5xx, and no page may log a console error. HTML pages are opened in the browser; other

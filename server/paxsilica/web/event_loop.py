@@ -718,7 +718,7 @@ class Server:
         request = conn.active
         conn.active = None
         keep = not close and request is not None and request.keep_alive and not self.draining
-        parts = [f"HTTP/1.1 {status}\r\nDate: {self._date_header()}\r\n"]
+        parts = [f"HTTP/1.1 {status}\r\nServer: paxsilica\r\nDate: {self._date_header()}\r\n"]
         has_length = False
         for name, value in headers:
             lowered = name.lower()
