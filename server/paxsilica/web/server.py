@@ -156,8 +156,8 @@ def wsgi_handler(app: Callable, settings: Settings) -> Callable[[bytes], bytes]:
             text = value.decode("latin-1")
             if key == "CONTENT_TYPE":
                 environ[key] = text
-            elif key == "CONTENT_LENGTH":
-                continue
+            elif key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
+                continue  # the event loop has read the body whole (and de-chunked it)
             else:
                 key = "HTTP_" + key
                 environ[key] = f"{environ[key]},{text}" if key in environ else text
