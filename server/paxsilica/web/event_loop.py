@@ -132,6 +132,7 @@ class Connection:
         self.body: list[bytes] = []
         self.body_bytes = 0
         self.header_bytes = 0
+        self.header_size = 0
         self.in_headers = False
         self.in_body = False
         self.declared_body = 0
@@ -151,6 +152,9 @@ class Connection:
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name, value))
+        self.header_size += len(name) + len(value) + 4
+        if self.header_size > self.server.options.max_header_bytes:
+            self.error = self.error or (431, "Request Header Fields Too Large")
 
     def on_headers_complete(self) -> None:
         options = self.server.options
