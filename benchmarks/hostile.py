@@ -15,7 +15,6 @@ import argparse
 import http.client
 import multiprocessing
 import socket
-import statistics
 import threading
 import time
 import urllib.parse
