@@ -13,8 +13,8 @@ from paxsilica.rdf.directory import (
     StoreDirectoryError,
     create_store_directory,
     exchange_paths,
-    remove_stale_builds,
     open_store_directory,
+    remove_stale_builds,
 )
 from paxsilica.rdf.store import DataLoadError, build_store, user_files
 
