@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from paxsilica.rdf.query_text import tokenize
 from paxsilica.sparql import guard as query_guard
 from paxsilica.sparql.guard import (
     QueryRefused,
@@ -245,3 +246,39 @@ def test_long_queries_are_bounded_before_the_parser_sees_them() -> None:
 )
 def test_the_prefixes_of_the_prologue_are_read(query: str, expected: dict) -> None:
     assert prologue_prefixes(query) == expected
+
+
+# --- inputs that once made the lexer quadratic -------------------------------------------------
+
+ADVERSARIAL = {
+    "a.a.a": lambda n: ("SELECT * { " + "a." * n)[:n],
+    "an unterminated string": lambda n: ('SELECT * { ?s ?p "' + "x" * n)[:n],
+    "deep brackets": lambda n: ("SELECT * { " + "(" * n)[:n],
+    "prefixed names": lambda n: ("SELECT * { " + "a:b.c " * n)[:n],
+    "a long string's quotes": lambda n: ("'''" + "a''" * n)[:n],
+    "dots after a blank node": lambda n: ("_:a" + "." * n)[:n],
+    "keywords everywhere": lambda n: ("SELECT * { " + "fromservice " * n)[:n],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+@pytest.mark.parametrize("size", [64 * 1024, 200 * 1024, 1024 * 1024])
+def test_adversarial_queries_are_read_whole_or_refused(name: str, size: int) -> None:
+    query = ADVERSARIAL[name](size)
+    try:
+        query_guard.inspect(query)
+    except query_guard.QueryRefused as refused:
+        assert refused.status == 400
+    # Reading stops one token past the limit, however long the text.
+    assert len(tokenize(query, query_guard.MAX_TOKENS)) <= query_guard.MAX_TOKENS + 1
+    query_guard.looks_like_update(query)
+
+
+def test_a_run_of_name_characters_splits_as_before() -> None:
+    kinds = [(t.kind, t.text) for t in tokenize("a.b.c ex.:x ex:y.z. _:b..")]
+    assert kinds == [
+        ("word", "a"), ("punct", "."), ("word", "b"), ("punct", "."), ("word", "c"),
+        ("word", "ex"), ("punct", "."), ("pname", ":x"),
+        ("pname", "ex:y.z"), ("punct", "."),
+        ("bnode", "_:b"), ("punct", "."), ("punct", "."),
+    ]  # fmt: skip
