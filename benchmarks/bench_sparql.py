@@ -11,7 +11,7 @@ measurements of a pair see the same background load, which on a shared 2-core ma
 by a third between minutes) and its median printed per query (goal: at least 0.8 of the bare
 handler), beside the median rates; then the CPU time per request of the server's processes,
 split between the web processes and the query workers (those exist with
-PAXSILICA_QUERY_RUNNER=pool only: by default the web processes run the queries).
+the query slots, forked by the server; the bare handler runs in the document slots).
 
     .venv/bin/python benchmarks/bench_sparql.py [--triples 200000] [--seconds 3] [--rounds 5]
         [--cases "entity lookup,DESCRIBE"]

@@ -47,7 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(1, str(Path(__file__).resolve().parent.parent / "tests"))
 from bench_sparql import create_bare, query_mix
-from harness import free_port, stop, tree_pids
+from harness import free_port, serve_gthread, stop, tree_pids
 from load_sparql import lua_script, memory_kib
 from synthetic import Sizes, entity, generate
 
@@ -66,14 +66,14 @@ MEMORY_GOAL_MIB = 1024
 
 
 def serve_bare(port: int, data: str) -> None:
-    """Serve the bare Flask + pyoxigraph handler over the same store, with paxsilica's gunicorn."""
+    """Serve the bare Flask + pyoxigraph handler over the same store, as users deploy Flask
+    (gunicorn gthread, keep-alive)."""
     from paxsilica.config import load_settings
     from paxsilica.rdf.store import build_store
-    from paxsilica.web import server as serving
 
-    settings = load_settings(port=port, host="127.0.0.1", workers=WORKERS)
+    settings = load_settings(port=port, host="127.0.0.1")
     store = build_store([data], site=settings.site, progress=False)
-    serving.Server(create_bare(store), serving.gunicorn_options(settings)).run()
+    serve_gthread(create_bare(store), port, workers=WORKERS)
 
 
 def rdflib_app():
@@ -343,7 +343,7 @@ def start_target(
     name: str, data: Path, store_dir: Path, virtuoso: VirtuosoTarget | None, timeout: float
 ):
     """Start one target; return it Running (its startup measured to the first answer)."""
-    serve = [sys.executable, "-m", "paxsilica", "serve", "--workers", str(WORKERS)]
+    serve = [sys.executable, "-m", "paxsilica", "serve"]
     port = free_port()
     if name == "paxsilica memory":
         command = [*serve, "--port", str(port), "--data", str(data)]
