@@ -206,4 +206,5 @@ def test_the_new_store_takes_the_old_ones_place_in_one_step(tmp_path: Path) -> N
     (new / "which").write_text("new")
     if not exchange_paths(new, old):
         pytest.skip("this system has no atomic exchange of paths (renameat2)")
-    assert (old / "which").read_text() == "new" and (new / "which").read_text() == "old"
+    assert (old / "which").read_text() == "new"
+    assert (new / "which").read_text() == "old"

@@ -267,8 +267,10 @@ def test_adversarial_queries_are_read_whole_or_refused(name: str, size: int) -> 
     query = ADVERSARIAL[name](size)
     try:
         query_guard.inspect(query)
+        status = 200
     except query_guard.QueryRefused as refused:
-        assert refused.status == 400
+        status = refused.status
+    assert status in (200, 400)
     # Reading stops one token past the limit, however long the text.
     assert len(tokenize(query, query_guard.MAX_TOKENS)) <= query_guard.MAX_TOKENS + 1
     query_guard.looks_like_update(query)
