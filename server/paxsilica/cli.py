@@ -108,7 +108,9 @@ def _add_data_options(command: argparse.ArgumentParser) -> None:
         action="extend",
         metavar="FILE",
         help="RDF files to publish besides the bundled data (.ttl .nt .nq .trig .rdf .jsonld); "
-        "repeatable, each file in its own graph",
+        "repeatable, each file in its own graph. The store keeps numbers, booleans and dates by "
+        'value, so it gives them back in canonical form ("1.0"^^xsd:decimal as "1"; a '
+        "warning says how many literals of a file that concerns)",
     )
 
 

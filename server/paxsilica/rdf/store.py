@@ -13,6 +13,7 @@ import pyoxigraph as ox
 
 from paxsilica import iris, paths
 from paxsilica.rdf import inference
+from paxsilica.rdf.literals import warn_about_rewrites
 
 # Files above this size report their loading progress.
 PROGRESS_THRESHOLD_BYTES = 8 * 1024 * 1024
@@ -195,10 +196,15 @@ def build_store(
 
     The store is built whole before it is returned, so a file that fails to parse leaves
     nothing half-loaded for anyone to serve. The entailments of the ontology's definitions go
-    to their own graph (see paxsilica.rdf.inference).
+    to their own graph (see paxsilica.rdf.inference). A user file whose literals the store
+    keeps by value (``"1.0"^^xsd:decimal`` given back as ``"1"``) gets a warning in the log
+    (see paxsilica.rdf.literals); the bundled data holds none.
     """
     store = ox.Store(str(store_path)) if store_path is not None else ox.Store()
-    for data_file in [*bundled_files(), *user_files(extra_files)]:
+    for data_file in bundled_files():
         load_file(store, data_file, site=site, progress=progress)
+    for data_file in user_files(extra_files):
+        load_file(store, data_file, site=site, progress=progress)
+        warn_about_rewrites(data_file.path, rdf_format_for(data_file.path))
     inference.materialize(store, site)
     return store

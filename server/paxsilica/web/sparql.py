@@ -95,6 +95,8 @@ def service() -> SparqlService:
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
+# The W3C protocol tests (and some clients) write the endpoint's path with a final slash.
+@blueprint.route("/sparql/", methods=["GET", "POST"])
 def endpoint() -> Response:
     """The SPARQL endpoint: run a query, or describe the service."""
     endpoint_service = service()
@@ -143,6 +145,7 @@ def _answer(endpoint_service: SparqlService, params: QueryRequest) -> Response:
         # Turtle and TriG answers use the query's own prefixes, as Fuseki's do: declaring
         # every known vocabulary would cost more than writing a small answer.
         prefixes=query_guard.prologue_prefixes(query) if job_uses_prefixes(for_graphs) else {},
+        base_iri=settings.site.sparql_endpoint,
     )
     # The query runs here, in the process serving the request: under paxsilica serve that is
     # a query slot, which the server stops when the query overruns its time or the memory
