@@ -75,7 +75,6 @@ def test_every_setting_reads_its_own_type_from_the_environment() -> None:
     samples = {
         "host": "0.0.0.0",
         "port": "8080",
-        "workers": "3",
         "base_iri": "http://127.0.0.1:8080/",
         "data_files": "a.ttl",
         "store_path": "store",
@@ -87,13 +86,29 @@ def test_every_setting_reads_its_own_type_from_the_environment() -> None:
         "max_body_bytes": "100",
         "max_query_string_bytes": "100",
         "service_allow": "http://a/",
-        "query_runner": "pool",
-        "query_workers": "2",
+        "query_slots": "3",
+        "document_slots": "2",
+        "queries_per_client": "2",
+        "query_queue": "4",
+        "queue_timeout": "0.25",
+        "header_timeout": "5",
+        "body_timeout": "20",
+        "keepalive_timeout": "3",
+        "query_memory_mib": "512",
         "query_worker_recycle_mib": "0",
+        "graceful_timeout": "12.5",
     }
     names = {spec.name for spec in fields(Settings)}
     assert names == set(samples), "a new setting needs a sample here"
-    expected_types = {"workers": int, "store_path": str, "endpoint": str}
+    expected_types = {
+        "store_path": str,
+        "endpoint": str,
+        "query_slots": int,
+        "document_slots": int,
+        "query_queue": int,
+        "query_memory_mib": int,
+        "graceful_timeout": float,
+    }
     for name, raw in samples.items():
         settings = load_settings({"PAXSILICA_" + name.upper(): raw})
         default = getattr(Settings(), name)
