@@ -170,7 +170,12 @@ SERVING_OPTIONS = {
     "query_queue": (int, "N", "queries that may wait for a busy slot (as many as slots)"),
     "queue_timeout": (float, "SECONDS", "longest wait for a slot, then 503 (0.5)"),
     "header_timeout": (float, "SECONDS", "time to send a request's headers, else 408 (10)"),
-    "body_timeout": (float, "SECONDS", "time to send a request's body, else 408 (30)"),
+    "body_timeout": (
+        float,
+        "SECONDS",
+        "time to send a request's body, else 408; a client that takes none of its answer "
+        "for as long is dropped (30)",
+    ),
     "keepalive_timeout": (float, "SECONDS", "how long an idle connection stays open (5)"),
     "query_memory_mib": (
         int,
@@ -188,6 +193,7 @@ SERVING_OPTIONS = {
         "SECONDS",
         "on SIGTERM, time left to requests in flight before they get 503 (query timeout + 5)",
     ),
+    "access_log": (str, "FILE", "log one line per answer to FILE, or '-' for stderr (none)"),
 }
 
 

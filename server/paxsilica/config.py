@@ -94,6 +94,9 @@ class Settings:
     # Seconds SIGTERM leaves requests in flight to finish before they are answered 503;
     # None: the query timeout plus 5.
     graceful_timeout: float | None = _setting(None, _number)
+    # Where to log one line per answer (Common Log Format, with the time taken): a file, or
+    # "-" for standard error; None: no access log.
+    access_log: str | None = _setting(None, _optional_text)
 
     @property
     def queries_may_connect(self) -> bool:

@@ -97,6 +97,7 @@ def test_every_setting_reads_its_own_type_from_the_environment() -> None:
         "query_memory_mib": "512",
         "query_worker_recycle_mib": "0",
         "graceful_timeout": "12.5",
+        "access_log": "-",
     }
     names = {spec.name for spec in fields(Settings)}
     assert names == set(samples), "a new setting needs a sample here"

@@ -14,6 +14,7 @@ import socket
 import threading
 import time
 import urllib.parse
+from pathlib import Path
 
 from process_support import process_stats
 from publication_support import FIXTURE, live_server, server_processes
@@ -231,3 +232,25 @@ def test_a_chunked_body_and_malformed_requests() -> None:
             answer = answer_of(sock, 30)
             assert answer.startswith((b"HTTP/1.1 400 ", b"HTTP/1.1 431 ")), answer[:100]
             sock.close()
+
+
+def test_the_access_log_has_a_line_per_answer_and_the_file_limit_is_raised(tmp_path) -> None:
+    log = tmp_path / "access.log"
+    with live_server(["--data", str(FIXTURE), "--access-log", str(log)]) as base:
+        assert request(base, "GET", "/doc/state/XT", headers={"Accept": "text/turtle"})[0] == 200
+        assert request(base, "GET", "/no/such/page")[0] == 404
+        # live_server's own request for the ontology came first.
+        assert wait_for(lambda: log.exists() and len(log.read_text().splitlines()) >= 3)
+        lines = log.read_text().splitlines()[-2:]
+        assert '"GET /doc/state/XT HTTP/1.1" 200 ' in lines[0]
+        assert lines[0].startswith("127.0.0.1 - - [")
+        assert '"GET /no/such/page HTTP/1.1" 404 ' in lines[1]
+        # The loop holds thousands of connections: its soft limit on open files is the hard one.
+        pids = server_processes(base)
+        stats = process_stats()
+        (loop,) = [pid for pid in pids if int(stats[pid][1]) not in pids]
+        limits = Path(f"/proc/{loop}/limits").read_text()
+        soft, hard = next(
+            line.split()[3:5] for line in limits.splitlines() if line.startswith("Max open files")
+        )
+        assert soft == hard

@@ -34,13 +34,19 @@ from http import HTTPStatus
 import httptools
 
 from paxsilica.sparql import slots as slot_processes
+from paxsilica.web.policy import EXPOSED_HEADERS, SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
+access_log = logging.getLogger("paxsilica.access")
 
 READ_BYTES = 256 * 1024
 # How much a connection may have buffered (pipelined requests, a body being read) before
 # the loop stops reading from it until the request in service is answered.
 MAX_PIPELINED = 8
+# A connection whose answers wait unread beyond this many bytes is not served its next
+# pipelined request until the client reads; one that reads nothing for options.write_seconds
+# is closed, so that a client that never reads holds neither memory nor a socket for long.
+OUT_HIGH_WATER = 1024 * 1024
 LINGER_SECONDS = 5.0
 LINGER_BYTES = 64 * 1024 * 1024
 TICK_SECONDS = 0.05
@@ -50,7 +56,20 @@ MEMORY_ANSWER = (
     "Service Unavailable: the query needed more memory than this server allows its queries, "
     "and was stopped.",
 )
+CRASH_ANSWER = (
+    503,
+    "Service Unavailable: the process serving this request ended unexpectedly; it has been "
+    "replaced, try again.",
+)
 HOP_BY_HOP = frozenset({"connection", "keep-alive", "transfer-encoding", "date", "server"})
+# What every answer the loop writes itself carries: the one header policy (web.policy).
+POLICY_HEADERS = "".join(
+    f"{name}: {value}\r\n"
+    for name, value in [
+        *SECURITY_HEADERS.items(),
+        ("Access-Control-Expose-Headers", EXPOSED_HEADERS),
+    ]
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +87,7 @@ class ServerOptions:
     header_seconds: float = 10.0
     body_seconds: float = 30.0
     keepalive_seconds: float = 5.0
+    write_seconds: float = 30.0
     max_body_bytes: int = 1024 * 1024
     max_request_line: int = 16 * 1024 + 1024
     max_header_bytes: int = 64 * 1024
@@ -80,17 +100,33 @@ class ServerOptions:
     isolate: bool = True
     graceful_seconds: float = 35.0
     max_connections: int = 10000
-    # Query slots run at a lower priority, so that the loop and the documents get the CPU
-    # first when queries take all of it.
-    query_nice: int = 10
+    # What all connections together may hold of request bodies being read and of answers
+    # not yet written; past either, a new request is answered 503 from the loop.
+    max_buffered_bytes: int = 512 * 1024**2
+    # Query slots run at the lowest priority (nice 19), so that the loop (which answers the
+    # refusals) and the documents get the CPU first when queries take all of it.
+    query_nice: int = 19
+    # Whether each answer is logged to the "paxsilica.access" logger (one line, Common Log
+    # Format with the time taken).
+    access_log: bool = False
 
 
 class Request:
     """One complete request, as the loop read it."""
 
-    __slots__ = ("body", "headers", "keep_alive", "lane", "method", "target", "version")
+    __slots__ = (
+        "body",
+        "headers",
+        "keep_alive",
+        "lane",
+        "method",
+        "received",
+        "target",
+        "version",
+    )
 
     def __init__(self, method, target, version, headers, body, keep_alive):
+        self.received = time.monotonic()
         self.method = method
         self.target = target
         self.version = version
@@ -113,6 +149,8 @@ class Connection:
         self.ready: deque[Request] = deque()
         self.active: Request | None = None
         self.out = bytearray()
+        self.written_at = 0.0  # when the client last took some of the output
+        self.continue_pending = False  # a 100 Continue to send once the answers before it are
         self.writing = False
         self.reading = True
         self.closing = False  # close once the output is written
@@ -175,8 +213,13 @@ class Connection:
         if self.declared_body > options.max_body_bytes:
             self.error = self.error or (413, self.server.too_large)
             return
-        if expect == b"100-continue" and self.error is None:
-            self.out += b"HTTP/1.1 100 Continue\r\n\r\n"
+        if expect == b"100-continue" and self.error is None and self.declared_body:
+            # Only between answers: a 100 Continue written while an earlier pipelined request
+            # is answered would land inside that answer.
+            if self.active is None and not self.ready:
+                self.server.add_output(self, b"HTTP/1.1 100 Continue\r\n\r\n")
+            else:
+                self.continue_pending = True
         if self.active is None and not self.ready:
             self.deadline = time.monotonic() + options.body_seconds
 
@@ -201,6 +244,7 @@ class Connection:
         )
         self.ready.append(request)
         self.declared_body = 0
+        self.continue_pending = False
         self.deadline = time.monotonic() + self.server.options.header_seconds
 
     def feed(self, data: bytes) -> None:
@@ -279,6 +323,12 @@ class Server:
         self.exits: dict[int, int] = {}
         self.draining = False
         self.drain_deadline = 0.0
+        # Whether connections hold more buffered bytes than options.max_buffered_bytes
+        # (measured by each sweep), and until when accepting pauses after running out of
+        # file descriptors.
+        self.overloaded = False
+        self.accept_paused_until = 0.0
+        self.max_connections = options.max_connections
         self.stopped = False
         self._date = ("", 0)
         self._wake_r, self._wake_w = socket.socketpair()
@@ -336,9 +386,7 @@ class Server:
 
     def run(self) -> None:
         """Serve until SIGTERM or SIGINT, then drain and return."""
-        with contextlib.suppress(ValueError, OSError):
-            _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        self._raise_file_limit()
         for lane in self.lanes.values():
             for _ in range(lane.size):
                 self._spawn(lane)
@@ -354,28 +402,63 @@ class Server:
         select = self.selector.select
         while True:
             for key, mask in select(TICK_SECONDS):
-                data = key.data
-                if data.__class__ is Connection:
-                    if mask & selectors.EVENT_READ:
-                        self._readable(data)
-                    if mask & selectors.EVENT_WRITE and data.fd in self.connections:
-                        self._flush(data)
-                elif data == "accept":
-                    self._accept(key.fileobj)
-                elif data == "wake":
-                    self._woken()
-                else:
-                    self._slot_readable(data)
+                try:
+                    self._event(key.data, key.fileobj, mask)
+                except Exception:
+                    # One connection's or slot's failure must not end the loop: it is logged
+                    # and that connection or slot dropped; everyone else is served on.
+                    log.exception("serving core: dropping %r after an error", key.data)
+                    self._drop(key.data)
             now = time.monotonic()
             if now >= next_tick:
                 next_tick = now + TICK_SECONDS
-                self._tick(now)
+                self._guarded(self._tick, now)
                 if now >= next_sweep:
                     next_sweep = now + SWEEP_SECONDS
-                    self._sweep(now)
+                    self._guarded(self._sweep, now)
                 if self.draining and self._drained(now):
                     break
         self._shutdown()
+
+    def _event(self, data, fileobj, mask: int) -> None:
+        if data.__class__ is Connection:
+            if mask & selectors.EVENT_READ:
+                self._readable(data)
+            if mask & selectors.EVENT_WRITE and data.fd in self.connections:
+                self._flush(data)
+        elif data == "accept":
+            self._accept(fileobj)
+        elif data == "wake":
+            self._woken()
+        else:
+            self._slot_readable(data)
+
+    def _guarded(self, step: Callable[[float], None], now: float) -> None:
+        try:
+            step(now)
+        except Exception:
+            log.exception("serving core: error in the periodic checks")
+
+    def _drop(self, data) -> None:
+        """Forget a connection or a slot whose handling raised, as cleanly as can be."""
+        with contextlib.suppress(Exception):
+            if data.__class__ is Connection:
+                self._cancel(data)
+                self._close(data)
+            elif isinstance(data, slot_processes.Slot):
+                self._slot_failed(data)
+
+    def _raise_file_limit(self) -> None:
+        """Raise the soft limit on open files to the hard one, and hold fewer connections
+        than it allows (the slots' sockets and the store's files need some too)."""
+        with contextlib.suppress(ValueError, OSError):
+            _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY:
+            slots = sum(lane.size for lane in self.lanes.values())
+            room = max(16, soft - 2 * slots - 256)
+            self.max_connections = min(self.options.max_connections, room)
 
     def _on_stop(self, *_args) -> None:
         if not self.draining:
@@ -438,9 +521,12 @@ class Server:
                 return
             except OSError as error:
                 if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    # The listener stays readable, so waiting for it would spin: accepting
+                    # pauses for a tick, and the waiting clients stay in the backlog.
                     log.warning("cannot accept a connection: %s", error)
+                    self._pause_accepting()
                 return
-            if len(self.connections) >= self.options.max_connections:
+            if len(self.connections) >= self.max_connections:
                 sock.close()
                 continue
             sock.setblocking(False)
@@ -449,6 +535,19 @@ class Server:
             conn = Connection(self, sock, peer)
             self.connections[conn.fd] = conn
             self.selector.register(sock, selectors.EVENT_READ, conn)
+
+    def _pause_accepting(self) -> None:
+        self.accept_paused_until = time.monotonic() + TICK_SECONDS * 2
+        for sock in self.listeners:
+            with contextlib.suppress(KeyError, ValueError):
+                self.selector.unregister(sock)
+
+    def _resume_accepting(self, now: float) -> None:
+        if self.accept_paused_until and now >= self.accept_paused_until:
+            self.accept_paused_until = 0.0
+            for sock in self.listeners:
+                with contextlib.suppress(KeyError, ValueError):
+                    self.selector.register(sock, selectors.EVENT_READ, "accept")
 
     def _readable(self, conn: Connection) -> None:
         try:
@@ -469,13 +568,17 @@ class Server:
             return
         if conn.error is not None:
             return
+        if self.overloaded and conn.in_body and conn.active is None:
+            conn.error = (503, "Service Unavailable: the server is holding too much data")
+            self._reject(conn)
+            return
         conn.feed(data)
         if conn.error is not None and conn.active is None:
             self._reject(conn)
             return
         if conn.out and not conn.writing:
             self._flush(conn)
-        if conn.active is None and conn.ready:
+        if conn.active is None and conn.ready and len(conn.out) < OUT_HIGH_WATER:
             self._start(conn)
         if len(conn.ready) >= MAX_PIPELINED and conn.reading:
             conn.reading = False
@@ -484,7 +587,8 @@ class Server:
     def _reject(self, conn: Connection) -> None:
         status, message = conn.error
         conn.ready.clear()
-        self._send_plain(conn, status, message, close=True)
+        headers = {"Retry-After": "2"} if status == 503 else None
+        self._send_plain(conn, status, message, close=True, headers=headers)
 
     def _set_events(self, conn: Connection) -> None:
         events = (selectors.EVENT_READ if conn.reading else 0) | (
@@ -518,7 +622,15 @@ class Server:
                 self._cancel(conn)
                 self._close(conn)
                 return
-            del conn.out[:sent]
+            if sent:
+                conn.written_at = time.monotonic()
+                del conn.out[:sent]
+        ready = conn.active is None and conn.ready and not conn.closing
+        if ready and len(conn.out) < OUT_HIGH_WATER:
+            # The client has read enough of its answers for the next pipelined request.
+            self._start(conn)
+            if conn.fd not in self.connections:
+                return
         if conn.out:
             if not conn.writing:
                 conn.writing = True
@@ -540,6 +652,12 @@ class Server:
             conn.reading = True
             self._set_events(conn)
 
+    def add_output(self, conn: Connection, data: bytes) -> None:
+        """Queue bytes to write to a connection (written by the next flush)."""
+        if not conn.out:
+            conn.written_at = time.monotonic()
+        conn.out += data
+
     # --- requests ----------------------------------------------------------------------------
 
     def _start(self, conn: Connection) -> None:
@@ -550,6 +668,9 @@ class Server:
             conn.reading = True
             self._set_events(conn)
         lane = self.lanes[request.lane]
+        if self.overloaded:
+            self._busy(conn, 503, lane, "Service Unavailable: the server is holding too much data")
+            return
         if lane.per_client:
             held = lane.clients.get(conn.host, 0)
             if held >= lane.per_client:
@@ -650,8 +771,13 @@ class Server:
         if conn is not None:
             conn.slot = None
             self._release_client(lane, conn)
-            status, headers, body = marshal.loads(reply)  # noqa: S302 - our own slot
-            self._answer(conn, status, headers, body)
+            try:
+                status, headers, body = marshal.loads(reply)  # noqa: S302 - our own slot
+            except (ValueError, TypeError, EOFError):
+                log.error("serving core: a %s slot answered what it should not", slot.lane)
+                self._answer_error(conn, 500, "Internal Server Error: the answer was unreadable")
+            else:
+                self._answer(conn, status, headers, body)
         self._dispatch(lane)
 
     def _dispatch(self, lane: Lane) -> None:
@@ -669,9 +795,8 @@ class Server:
         if conn is not None:
             conn.slot = None
             self._release_client(lane, conn)
-            self._answer_error(
-                conn, *(reason or (500, "Internal Server Error: the worker ended unexpectedly"))
-            )
+            status, message = reason or CRASH_ANSWER
+            self._answer_error(conn, status, message, {"Retry-After": "1"})
 
     def _death_of(self, slot) -> tuple[int, str] | None:
         """Why a slot ended by itself: an allocation that failed aborts it (Rust's policy)."""
@@ -718,11 +843,17 @@ class Server:
             self._date = (formatdate(now, usegmt=True), now)
         return self._date[0]
 
-    def _answer(self, conn: Connection, status: str, headers, body: bytes, close=False) -> None:
+    def _answer(
+        self, conn: Connection, status: str, headers, body: bytes, close=False, own=False
+    ) -> None:
+        """Write an answer to the connection's request; ``own``: the loop wrote it itself, so
+        it gets the header policy the application gives its own answers."""
         request = conn.active
         conn.active = None
         keep = not close and request is not None and request.keep_alive and not self.draining
         parts = [f"HTTP/1.1 {status}\r\nServer: paxsilica\r\nDate: {self._date_header()}\r\n"]
+        if own:
+            parts.append(POLICY_HEADERS)
         has_length = False
         for name, value in headers:
             lowered = name.lower()
@@ -734,34 +865,55 @@ class Server:
         if not has_length:
             parts.append(f"Content-Length: {len(body)}\r\n")
         parts.append("Connection: keep-alive\r\n\r\n" if keep else "Connection: close\r\n\r\n")
-        conn.out += "".join(parts).encode("latin-1")
+        self.add_output(conn, "".join(parts).encode("latin-1"))
         if request is None or request.method != "HEAD":
             conn.out += body
+        if self.options.access_log:
+            self._log_access(conn, request, status, len(body))
         if not keep:
             conn.closing = True
             conn.ready.clear()
+        elif conn.continue_pending and not conn.ready:
+            conn.continue_pending = False
+            conn.out += b"HTTP/1.1 100 Continue\r\n\r\n"
+        elif not conn.ready and not (conn.in_headers or conn.in_body):
+            conn.deadline = time.monotonic() + self.options.keepalive_seconds
         self._flush(conn)
-        if keep and conn.fd in self.connections:
+        if keep and conn.fd in self.connections and conn.active is None:
             if conn.error is not None:
                 self._reject(conn)
-            elif conn.ready:
+            elif conn.ready and len(conn.out) < OUT_HIGH_WATER:
                 self._start(conn)
+
+    def _log_access(self, conn: Connection, request: Request | None, status: str, size: int):
+        if request is None:
+            line, took = "-", 0.0
+        else:
+            target = request.target.decode("latin-1")
+            line = f"{request.method} {target} HTTP/{request.version}"
+            took = time.monotonic() - request.received
+        access_log.info(
+            '%s - - [%s] "%s" %s %d %.1fms',
+            conn.host,
+            self._date_header(),
+            line.encode("unicode_escape").decode("ascii").replace('"', "%22"),
+            status[:3],
+            size,
+            took * 1000,
+        )
 
     def _answer_error(self, conn, status: int, message: str, headers=None) -> None:
         body = f"{status} {message}\n".encode()
-        merged = {
-            "Content-Type": "text/plain; charset=utf-8",
-            "Access-Control-Allow-Origin": "*",
-            "X-Content-Type-Options": "nosniff",
-            **(headers or {}),
-        }
-        self._answer(conn, f"{status} {HTTPStatus(status).phrase}", list(merged.items()), body)
+        merged = {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}
+        phrase = f"{status} {HTTPStatus(status).phrase}"
+        self._answer(conn, phrase, list(merged.items()), body, own=True)
 
-    def _send_plain(self, conn, status: int, message: str, close: bool) -> None:
+    def _send_plain(self, conn, status: int, message: str, close: bool, headers=None) -> None:
         conn.active = None
         body = f"{status} {message}\n".encode()
-        headers = [("Content-Type", "text/plain; charset=utf-8")]
-        self._answer(conn, f"{status} {HTTPStatus(status).phrase}", headers, body, close=close)
+        merged = {"Content-Type": "text/plain; charset=utf-8", **(headers or {})}
+        phrase = f"{status} {HTTPStatus(status).phrase}"
+        self._answer(conn, phrase, list(merged.items()), body, close=close, own=True)
 
     # --- time and memory ---------------------------------------------------------------------
 
@@ -799,8 +951,14 @@ class Server:
             self._slot_failed(largest)
 
     def _sweep(self, now: float) -> None:
+        buffered = 0
         for conn in list(self.connections.values()):
-            if conn.lingering:
+            buffered += len(conn.out) + conn.body_bytes + sum(len(r.body) for r in conn.ready)
+            if conn.out and now - conn.written_at > self.options.write_seconds:
+                # The client reads nothing of its answer: whatever it asked for is dropped.
+                self._cancel(conn)
+                self._close(conn)
+            elif conn.lingering:
                 if now >= conn.linger_until:
                     self._close(conn)
             elif conn.active is None and not conn.out and now >= conn.deadline:
@@ -813,6 +971,8 @@ class Server:
                     )
                 else:
                     self._close(conn)
+        self.overloaded = buffered > self.options.max_buffered_bytes
+        self._resume_accepting(now)
         for lane in self.lanes.values():
             for slot in list(lane.idle):
                 if slot.growth() > self.options.recycle_bytes:

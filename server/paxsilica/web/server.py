@@ -62,6 +62,7 @@ def server_options(settings: Settings) -> ServerOptions:
         header_seconds=settings.header_timeout,
         body_seconds=settings.body_timeout,
         keepalive_seconds=settings.keepalive_timeout,
+        write_seconds=settings.body_timeout,
         max_body_bytes=settings.max_body_bytes,
         max_request_line=settings.max_query_string_bytes + REQUEST_LINE_SLACK,
         memory_budget_bytes=budget,
@@ -73,7 +74,26 @@ def server_options(settings: Settings) -> ServerOptions:
             if settings.graceful_timeout is not None
             else settings.query_timeout + 5
         ),
+        access_log=settings.access_log is not None,
     )
+
+
+def open_access_log(settings: Settings) -> None:
+    """Send the event loop's access log where the settings say (a file, or '-': stderr)."""
+    if settings.access_log is None:
+        return
+    if settings.access_log == "-":
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    else:
+        try:
+            handler = logging.FileHandler(settings.access_log, encoding="utf-8")
+        except OSError as error:
+            raise SettingsError(f"setting access_log: cannot open it ({error})") from None
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("paxsilica.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def build_application(settings: Settings) -> Flask:
@@ -209,6 +229,7 @@ def serve(settings: Settings, wrap: Callable[[Callable], Callable] | None = None
         # Built here, before the slots fork, so that every slot shares one copy.
         application.extensions[EXTENSION_KEY].prepare()
     handler = wsgi_handler(wrap(application) if wrap else application, settings)
+    open_access_log(settings)
     listener = listen(settings)
     log.warning("paxsilica serving on http://%s:%d/", settings.host, listener.getsockname()[1])
     Server([listener], handler, server_options(settings)).run()
