@@ -16,7 +16,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from process_support import process_stats
+from process_support import process_stats, wait_for
 from publication_support import FIXTURE, live_server, server_processes
 from sparql_support import RUNAWAY, cpu_seconds
 
@@ -73,16 +73,6 @@ def busy_slots(base: str, seconds: float = 0.5) -> set[int]:
     before = {pid: cpu_seconds({pid}) for pid in pids}
     time.sleep(seconds)
     return {pid for pid in pids if cpu_seconds({pid}) - before[pid] > seconds / 4}
-
-
-def wait_for(condition, timeout: float = 20.0) -> bool:
-    """Poll a condition every 50 ms; whether it held before the timeout."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_a_slow_client_gets_408_while_another_is_served() -> None:

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from paxsilica.web.event_loop import OUT_HIGH_WATER, Server, ServerOptions
+from process_support import wait_for
 
 BIG = 8 * 1024 * 1024
 
@@ -110,15 +111,6 @@ def read_answer(
 
 def calls_of(calls: Path) -> list[str]:
     return calls.read_text().split()
-
-
-def wait_for(condition, timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_head_has_the_length_and_no_body(tmp_path: Path) -> None:
