@@ -244,10 +244,11 @@ def runaway_flood(target: Target, clients: int = 16, seconds: float = 40.0) -> b
 
     The flood is one wrk process (two threads, keep-alive: each answer is followed at once by
     the next query on its connection), so that the load generator takes little of the CPUs
-    the server is measured on. The refusals are timed two ways: wrk's latency over all the
-    flood's answers (nearly all of them refusals; the few queries admitted run until their
-    time limit), and a probe from the flooding address itself, one fresh connection every
-    0.1 s, which the per-client limit refuses whenever the flood holds its slots.
+    the server is measured on. The refusals are timed by a probe from the flooding address
+    itself, one fresh connection every 0.1 s, which the per-client limit refuses whenever the
+    flood holds its places (the goal is judged on it). wrk's own latency figures cover every
+    answer of the flood, the few admitted queries too, which run to their time limit: its
+    median is a refusal's round trip, its high percentiles are those queries.
     """
     print(f"runaway flood: {clients} wrk connections from 127.0.0.1 looping a runaway query, "
           f"{seconds:g} s")  # fmt: skip
@@ -269,10 +270,11 @@ def runaway_flood(target: Target, clients: int = 16, seconds: float = 40.0) -> b
     with_retry = [a for a in refused if a.retry_after]
     other = [a.status or a.error for a in refusals if a.status not in (429, 503)]
     probe_p99 = p99([a.seconds for a in refused])
-    ok = probe_p99 < 0.1 and p99_all < 100 and len(with_retry) == len(refused) and not other
+    ok = probe_p99 < 0.1 and len(with_retry) == len(refused) and not other
     print(
-        f"  the flood (wrk): {requests} answers, latency p50 {p50:.1f} ms, p99 {p99_all:.1f} ms,"
-        f" p99.9 {p999:.1f} ms, max {worst:.0f} ms; socket errors "
+        f"  the flood (wrk): {requests} answers in {seconds:g} s, latency p50 {p50:.1f} ms, "
+        f"p99 {p99_all:.1f} ms, p99.9 {p999:.1f} ms, max {worst:.0f} ms (the admitted "
+        f"queries included); socket errors "
         f"{_field(output, 'ERRORS')} (connect read write timeout)\n"
         f"  refusals probed from the flooding address: {len(refused)} of {len(refusals)} "
         f"refused, p99 {probe_p99 * 1000:.1f} ms, slowest "

@@ -255,3 +255,24 @@ def test_an_error_in_the_loop_drops_one_connection_only(tmp_path: Path) -> None:
         # The other client, half-way through its request, is served when it finishes.
         waiting.sendall(b"\r\n")
         assert read_answer(waiting, bytearray())[1] == b"GET 0\n"
+
+
+def test_an_endless_header_line_is_431(tmp_path: Path) -> None:
+    with core_server(tmp_path) as (port, calls), connect(port) as sock:
+        sock.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\nX-Long: ")
+        with contextlib.suppress(ConnectionError):
+            for _ in range(64):
+                sock.sendall(b"a" * 16384)
+        head, _ = read_answer(sock, bytearray())
+        assert head.startswith(b"HTTP/1.1 431 ")
+        assert calls_of(calls) == []
+
+
+def test_an_idle_kept_alive_connection_is_closed(tmp_path: Path) -> None:
+    with core_server(tmp_path, keepalive_seconds=0.5) as (port, _calls), connect(port) as sock:
+        sock.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+        buffered = bytearray()
+        head, _ = read_answer(sock, buffered)
+        assert b"Connection: keep-alive" in head
+        sock.settimeout(20)
+        assert sock.recv(100) == b""
