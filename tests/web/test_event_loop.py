@@ -106,6 +106,8 @@ def test_over_the_per_client_limit_is_429_with_retry_after() -> None:
         status, headers, _ = request(base, "POST", "/sparql", b"ASK {}", QUERY_HEADERS)
         assert status == 429
         assert headers["Retry-After"]
+        # /sparql/ is the same endpoint, admitted the same way.
+        assert request(base, "POST", "/sparql/", b"ASK {}", QUERY_HEADERS)[0] == 429
         # Another client address, and the documents, are served all the same.
         other = request(base, "POST", "/sparql", b"ASK {}", QUERY_HEADERS, source="127.0.0.2")
         assert other[0] == 200

@@ -82,6 +82,10 @@ class ServerOptions:
     query_queue: int = 8
     queue_seconds: float = 0.5
     document_queue: int = 256
+    # Documents are quick, but a dump may take a while: they wait longer for a slot.
+    document_queue_seconds: float = 10.0
+    # The paths served in the query lane (with or without a query string).
+    query_paths: frozenset[bytes] = frozenset({b"/sparql", b"/sparql/"})
     query_timeout: float = 30.0
     document_timeout: float = 60.0
     header_seconds: float = 10.0
@@ -125,7 +129,7 @@ class Request:
         "version",
     )
 
-    def __init__(self, method, target, version, headers, body, keep_alive):
+    def __init__(self, method, target, version, headers, body, keep_alive, query_paths):
         self.received = time.monotonic()
         self.method = method
         self.target = target
@@ -133,7 +137,7 @@ class Request:
         self.headers = headers
         self.body = body
         self.keep_alive = keep_alive
-        self.lane = "query" if target.split(b"?", 1)[0] == b"/sparql" else "document"
+        self.lane = "query" if target.split(b"?", 1)[0] in query_paths else "document"
 
 
 class Connection:
@@ -241,6 +245,7 @@ class Connection:
             self.headers,
             b"".join(self.body),
             parser.should_keep_alive(),
+            self.server.options.query_paths,
         )
         self.ready.append(request)
         self.declared_body = 0
@@ -271,10 +276,13 @@ class Connection:
 class Lane:
     """Slots of one kind, their queue and their admission rules."""
 
-    def __init__(self, name: str, size: int, queue: int, timeout: float, per_client: int):
+    def __init__(
+        self, name: str, size: int, queue: int, wait: float, timeout: float, per_client: int
+    ):
         self.name = name
         self.size = size
         self.queue_limit = queue
+        self.wait = wait  # the longest a request waits in the queue
         self.timeout = timeout
         self.per_client = per_client
         self.slots: list = []
@@ -307,6 +315,7 @@ class Server:
                 "query",
                 options.query_slots,
                 options.query_queue,
+                options.queue_seconds,
                 options.query_timeout,
                 options.queries_per_client,
             ),
@@ -314,6 +323,7 @@ class Server:
                 "document",
                 options.document_slots,
                 options.document_queue,
+                options.document_queue_seconds,
                 options.document_timeout,
                 0,
             ),
@@ -928,7 +938,7 @@ class Server:
                         "stopped. Make it more selective, or add a LIMIT.",
                     )
                     self._slot_failed(slot)
-            while lane.queue and now - lane.queue[0].queued_at > self.options.queue_seconds:
+            while lane.queue and now - lane.queue[0].queued_at > lane.wait:
                 conn = lane.queue.popleft()
                 self._release_client(lane, conn)
                 if conn.fd in self.connections and conn.active is not None:

@@ -45,8 +45,12 @@ def machine_memory_bytes() -> int:
     return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-def server_options(settings: Settings) -> ServerOptions:
-    """Return how the event loop reads requests and runs them, from the settings."""
+def server_options(settings: Settings, query_paths: tuple[str, ...] = ()) -> ServerOptions:
+    """Return how the event loop reads requests and runs them, from the settings.
+
+    ``query_paths`` are served in the query lane besides /sparql and /sparql/ (a benchmark's
+    reference handler, so that it runs where the endpoint runs).
+    """
     cpus = os.cpu_count() or 1
     query_slots = settings.query_slots or 4 * cpus
     budget = settings.query_memory_mib * 1024 * 1024 if settings.query_memory_mib else None
@@ -75,6 +79,7 @@ def server_options(settings: Settings) -> ServerOptions:
             else settings.query_timeout + 5
         ),
         access_log=settings.access_log is not None,
+        query_paths=ServerOptions.query_paths | {path.encode() for path in query_paths},
     )
 
 
@@ -217,12 +222,16 @@ def listen(settings: Settings) -> socket.socket:
     return listener
 
 
-def serve(settings: Settings, wrap: Callable[[Callable], Callable] | None = None) -> None:
+def serve(
+    settings: Settings,
+    wrap: Callable[[Callable], Callable] | None = None,
+    query_paths: tuple[str, ...] = (),
+) -> None:
     """Build the application and serve it until SIGTERM or SIGINT.
 
     Raises store.DataLoadError (or StoreDirectoryError, SettingsError) before anything
     listens when the data cannot be loaded. ``wrap`` lets a benchmark mount extra WSGI
-    routes around the application.
+    routes around the application, and ``query_paths`` serve some of them as queries.
     """
     application = build_application(settings)
     if settings.store_path is None and settings.endpoint is None:
@@ -232,4 +241,4 @@ def serve(settings: Settings, wrap: Callable[[Callable], Callable] | None = None
     open_access_log(settings)
     listener = listen(settings)
     log.warning("paxsilica serving on http://%s:%d/", settings.host, listener.getsockname()[1])
-    Server([listener], handler, server_options(settings)).run()
+    Server([listener], handler, server_options(settings, query_paths)).run()
