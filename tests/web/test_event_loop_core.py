@@ -25,8 +25,8 @@ BIG = 8 * 1024 * 1024
 
 def handler(calls: Path):
     """A slot handler: /big answers 8 MiB, /crash ends its slot, /malformed answers what the
-    loop cannot read, anything else echoes the method and the body's length. Every call is
-    noted in ``calls``, one line each."""
+    loop cannot read, /pid the slot's process id, /sleep?S sleeps S seconds first; anything
+    else echoes the method and the body's length. Every call is noted in ``calls``."""
 
     def handle(message: bytes) -> bytes:
         method, target, _version, _headers, body, _host, _port = marshal.loads(message)
@@ -36,6 +36,10 @@ def handler(calls: Path):
             os._exit(3)
         if target == b"/malformed":
             return marshal.dumps("not a status, headers and body")
+        if target.startswith(b"/sleep?"):
+            time.sleep(float(target.partition(b"?")[2]))
+        if target == b"/pid":
+            return marshal.dumps(("200 OK", [], str(os.getpid()).encode()))
         answer = b"x" * BIG if target == b"/big" else f"{method} {len(body)}\n".encode()
         return marshal.dumps(("200 OK", [("Content-Type", "text/plain")], answer))
 
@@ -276,3 +280,35 @@ def test_an_idle_kept_alive_connection_is_closed(tmp_path: Path) -> None:
         assert b"Connection: keep-alive" in head
         sock.settimeout(20)
         assert sock.recv(100) == b""
+
+
+def slot_pid(port: int) -> int:
+    with connect(port) as sock:
+        sock.sendall(b"GET /pid HTTP/1.1\r\nHost: x\r\n\r\n")
+        return int(read_answer(sock, bytearray())[1])
+
+
+def hang_up_during(port: int, path: bytes) -> None:
+    with connect(port) as sock:
+        sock.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.02)
+
+
+def test_a_slot_whose_client_hangs_up_may_finish_but_not_run_on(tmp_path: Path) -> None:
+    with core_server(tmp_path) as (port, _calls):
+        first = slot_pid(port)
+        # A request about to finish when its client goes: its slot stays.
+        hang_up_during(port, b"/sleep?0.05")
+        time.sleep(1.0)
+        assert slot_pid(port) == first
+        # One that runs on: its slot is stopped, and a fresh one serves the next request.
+        hang_up_during(port, b"/sleep?30")
+        assert wait_for(lambda: not Path(f"/proc/{first}").exists() or _zombie(first), 10)
+        assert slot_pid(port) != first
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True

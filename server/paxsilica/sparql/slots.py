@@ -59,6 +59,8 @@ class Slot:
         # The client connection whose request this slot runs (None: idle), and until when.
         self.client: object | None = None
         self.deadline = 0.0
+        # Until when a slot whose client hung up may finish (0: it has a client, or is idle).
+        self.orphan_until = 0.0
         # The answer the loop gives when it stops this slot on purpose: (status, message).
         self.stopped_for: tuple[int, str] | None = None
 

@@ -50,6 +50,10 @@ OUT_HIGH_WATER = 1024 * 1024
 LINGER_SECONDS = 5.0
 LINGER_BYTES = 64 * 1024 * 1024
 TICK_SECONDS = 0.05
+# A slot whose client hangs up may finish within this time and stay (forking a fresh one
+# costs its copy of the store's pages, slow for seconds on a large in-memory store); past it,
+# it is stopped: an abandoned query stops within a second.
+HANGUP_GRACE_SECONDS = 0.5
 SWEEP_SECONDS = 0.25
 MEMORY_ANSWER = (
     503,
@@ -776,6 +780,7 @@ class Server:
         del inbox[:]
         conn = slot.client
         slot.client = None
+        slot.orphan_until = 0.0
         lane = self.lanes[slot.lane]
         lane.idle.append(slot)
         if conn is not None:
@@ -837,9 +842,9 @@ class Server:
         slot = conn.slot
         if slot is not None:
             slot.client = None
+            slot.orphan_until = time.monotonic() + HANGUP_GRACE_SECONDS
             conn.slot = None
             self._release_client(lane, conn)
-            self._retire(slot)
         elif conn in lane.queue:
             lane.queue.remove(conn)
             self._release_client(lane, conn)
@@ -938,6 +943,8 @@ class Server:
                         "stopped. Make it more selective, or add a LIMIT.",
                     )
                     self._slot_failed(slot)
+                elif slot.orphan_until and now >= slot.orphan_until:
+                    self._retire(slot)  # its client has gone, and it has not finished
             while lane.queue and now - lane.queue[0].queued_at > lane.wait:
                 conn = lane.queue.popleft()
                 self._release_client(lane, conn)
@@ -947,11 +954,11 @@ class Server:
 
     def _watch_memory(self) -> None:
         lane = self.lanes["query"]
-        busy = [slot for slot in lane.slots if slot.client is not None]
+        busy = [slot for slot in lane.slots if slot.client is not None or slot.orphan_until]
         if not busy:
             return
         total = sum(slot.growth() for slot in busy) + sum(
-            slot.grown for slot in lane.slots if slot.client is None
+            slot.grown for slot in lane.slots if slot.client is None and not slot.orphan_until
         )
         while busy and total > self.options.memory_budget_bytes:
             largest = max(busy, key=lambda s: s.grown)
