@@ -261,6 +261,7 @@ ADVERSARIAL = {
     "a long string's quotes": lambda n: ("'''" + "a''" * n)[:n],
     "dots after a blank node": lambda n: ("_:a" + "." * n)[:n],
     "keywords everywhere": lambda n: ("SELECT * { " + "fromservice " * n)[:n],
+    "a run of numbers": lambda n: ("SELECT * { a" + "1e-1.2." * n)[:n],
 }
 
 

@@ -7,6 +7,7 @@ guard (which keywords a query holds) and the remote store (where its variables a
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterator
 from itertools import accumulate, repeat
 from typing import NamedTuple
@@ -196,8 +197,14 @@ _KEPT_TOKENS = re.compile(rf"(?<=\0)[^\0:]++:|@[^\0]++|(?:{_NUMBER})|{_WORD_TEXT
 _DEPTH = {"(": 1, "{": 1, "[": 1, ")": -1, "}": -1, "]": -1}
 
 
-# The joined fields are counted a slice at a time, so that counting stops soon past a limit.
+# Fields are counted in batches of about this many characters, and a longer run of name
+# characters a window of this size at a time, so that counting stops soon past a limit.
 _COUNT_SLICE = 65_536
+# The parts of a run of name characters, as _RUN_PART reads them; one that ends this close to
+# the end of a window may read on past it (a number's exponent: "1e-5"), so it is read again
+# with the next window.
+_RUN_PARTS = re.compile(rf"(?:{_NUMBER})|{_WORD_TEXT}|.", re.DOTALL)
+_PART_READS_ON = 4
 
 
 class TextFigures(NamedTuple):
@@ -226,23 +233,49 @@ def text_figures(query: str, limit: int) -> TextFigures:
     # Each field is at least one token; the sentinel's is not the query's.
     if len(kept) - 1 > limit:
         return TextFigures(len(kept) - 1, 0, "")
-    joined = "\0".join(kept)
-    count = _count_fields(f"\0{joined}\0", limit + 1) - 1
+    count = _count_fields(kept, limit + 1) - 1
     if count > limit:
         return TextFigures(count, 0, "")
     depth = max(0, max(accumulate(map(_DEPTH.get, kept, repeat(0))), default=0))
-    return TextFigures(count, depth, joined.lower())
+    return TextFigures(count, depth, "\0".join(kept).lower())
 
 
-def _count_fields(fields: str, limit: int) -> int:
-    """The tokens of NUL-separated fields (see _KEPT_TOKENS), counted until past ``limit``."""
-    count, start, end = 0, 0, len(fields) - 1
-    while start < end and count <= limit:
-        # Each slice runs from a NUL to a NUL, and the next one starts at the NUL this one
-        # ended with, so that every field is counted once and with the NUL before it.
-        stop = fields.find("\0", min(start + _COUNT_SLICE, end))
-        count += _KEPT_TOKENS.subn("", fields[start : stop + 1])[1]
-        start = stop
+def _count_fields(kept: list[str], limit: int) -> int:
+    """The tokens of the kept fields (see _KEPT_TOKENS), counted until past ``limit``."""
+    count, batch, size = 0, [], 0
+    for field in kept:
+        if len(field) > _COUNT_SLICE and field[0] != "@" and field[-1] != ":":
+            count += _count_batch(batch) + _count_run(field, limit - count)
+            batch, size = [], 0
+        else:
+            batch.append(field)
+            size += len(field) + 1
+            if size > _COUNT_SLICE:
+                count += _count_batch(batch)
+                batch, size = [], 0
+        if count > limit:
+            return count
+    return count + _count_batch(batch)
+
+
+def _count_batch(fields: list[str]) -> int:
+    return _KEPT_TOKENS.subn("", "\0" + "\0".join(fields) + "\0")[1] if fields else 0
+
+
+def _count_run(run: str, limit: int) -> int:
+    """The parts of a long run of name characters, a window at a time, until past ``limit``."""
+    count, position, size = 0, 0, len(run)
+    while position < size and count <= limit:
+        window = position + _COUNT_SLICE
+        if window >= size:
+            return count + len(_RUN_PARTS.findall(run, position))
+        parts = _RUN_PARTS.findall(run, position, window)
+        ends = list(accumulate(map(len, parts), initial=position))[1:]
+        whole = bisect_right(ends, window - _PART_READS_ON)
+        if whole == 0:  # one part longer than a window (a word): read it to its end
+            return count + len(_RUN_PARTS.findall(run, position))
+        count += whole
+        position = ends[whole - 1]
     return count
 
 
