@@ -182,3 +182,16 @@ def test_bad_data_file_stops_startup(tmp_path: Path) -> None:
 def test_serve_reports_bad_settings(capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["serve", "--base-iri", "ftp://example.org/"]) == 2
     assert "base_iri" in capsys.readouterr().err
+
+
+def test_an_access_log_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "access.log"
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "paxsilica", "serve", "--port", str(port), "--access-log",
+         str(missing)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "setting access_log" in result.stderr
+    assert "Traceback" not in result.stderr
