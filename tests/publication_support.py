@@ -139,7 +139,7 @@ def parse(body: bytes, mime: str) -> rdflib.Graph:
     return graph
 
 
-# --- a live gunicorn server --------------------------------------------------------------------
+# --- a live server --------------------------------------------------------------------
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -162,7 +162,9 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) ->
 def live_server(
     extra_args: Sequence[str] = (), env: dict[str, str] | None = None, workers: int = 2
 ) -> Iterator[str]:
-    """Run ``paxsilica serve`` (gunicorn) on 127.0.0.1 with --base-iri its own address.
+    """Run ``paxsilica serve`` on 127.0.0.1 with --base-iri its own address.
+
+    ``workers`` is its number of query slots and of document slots.
 
     The port is PAXSILICA_PORT from ``env`` when given there (and then not passed as an
     option), else a free one. Yields the base URL; the server is stopped on exit.
@@ -177,7 +179,8 @@ def live_server(
     base = f"http://127.0.0.1:{port}/"
     command = [
         sys.executable, "-m", "paxsilica", "serve",
-        "--host", "127.0.0.1", *port_option, "--workers", str(workers),
+        "--host", "127.0.0.1", *port_option,
+        "--query-slots", str(workers), "--document-slots", str(workers),
         "--base-iri", base, *extra_args,
     ]  # fmt: skip
     with tempfile.TemporaryFile() as log:
@@ -202,8 +205,8 @@ def live_server(
 
 
 def server_processes(base: str) -> set[int]:
-    """The live processes of the server live_server started for base: gunicorn's master, its
-    workers and, with the query pool, the zygote and its query workers.
+    """The live processes of the server live_server started for base: its event loop and the
+    slots forked from it.
 
     They all carry the command line of ``paxsilica serve``, with base as its --base-iri.
     """

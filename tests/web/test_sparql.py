@@ -15,10 +15,8 @@ from rdflib.compare import isomorphic
 
 from paxsilica import iris
 from paxsilica.sparql.examples import load_examples
-from paxsilica.web.app import create_app
-from paxsilica.web.state import published
 from sparql_results import competency_questions, expected_answer, read_expected
-from sparql_support import EX, FIXTURE, RUNAWAY, children_of
+from sparql_support import EX, FIXTURE
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64)", "Accept": "text/html,*/*;q=0.8"}
 FIXTURE_GRAPH = iris.user_graph_iri("sparql-fixture.ttl")
@@ -269,27 +267,6 @@ def test_a_turtle_answer_uses_the_prefixes_the_query_declares(client) -> None:
     got = rdflib.Graph()
     got.parse(data=text, format="turtle")
     assert isomorphic(got, fixture_graph())
-
-
-@pytest.mark.parametrize(("recycle_mib", "kept"), [(0, True), (1, False)])
-def test_query_workers_are_recycled_as_the_setting_says(recycle_mib: int, kept: bool) -> None:
-    # Any worker has faulted in more than 1 MiB once it has answered a query: with that
-    # allowance each one is replaced after its answer; with 0 it serves query after query.
-    app = create_app({"data_files": (str(FIXTURE),), "query_worker_recycle_mib": recycle_mib})
-    pool = published(app).sparql.runner
-    try:
-        client = app.test_client()
-        seen = []
-        for _ in range(3):
-            assert client.get("/sparql", query_string={"query": ITEMS}).status_code == 200
-            seen.append(children_of(pool.zygote_pid))
-        if kept:
-            assert seen[0] == seen[1] == seen[2]
-            assert len(seen[0]) == 1
-        else:
-            assert seen == [set(), set(), set()]
-    finally:
-        pool.close()
 
 
 def test_describe(client) -> None:
@@ -562,13 +539,6 @@ def test_truncated_results_say_so(small) -> None:
     whole = small.get("/sparql", query_string={"query": ITEMS + " LIMIT 5"})
     assert "X-Paxsilica-Truncated" not in whole.headers
     assert "paxsilica" not in json.loads(whole.data)
-
-
-def test_a_runaway_query_gets_503_saying_it_was_stopped(client) -> None:
-    response = client.get("/sparql", query_string={"query": RUNAWAY})
-    assert response.status_code == 503
-    assert "Query timeout" in response.get_data(as_text=True)
-    assert client.get("/sparql", query_string={"query": ITEMS}).status_code == 200
 
 
 # --- CORS and the OpenAPI description ------------------------------------------------------------

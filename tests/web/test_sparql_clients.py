@@ -1,5 +1,5 @@
 """Real clients against the real server: SPARQLWrapper, rdflib's SPARQLStore and plain HTTP,
-talking to ``paxsilica serve`` (gunicorn) on 127.0.0.1."""
+talking to ``paxsilica serve`` on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -307,19 +307,13 @@ def cut_off_while_another_client_is_served(base: str) -> None:
 def test_a_runaway_query_is_cut_off_while_another_client_is_served(server: str) -> None:
     before = server_processes(server)
     cut_off_while_another_client_is_served(server)
-    # The worker process that ran it has ended and gunicorn has forked another in its place.
+    # The slot that ran it has been stopped and another forked in its place.
     deadline = time.monotonic() + 10
     while len(server_processes(server)) != len(before) and time.monotonic() < deadline:
         time.sleep(0.1)
     after = server_processes(server)
     assert len(after) == len(before)
     assert len(before - after) == 1
-
-
-def test_the_query_pool_cuts_off_a_runaway_query_too() -> None:
-    runner = ["--query-runner", "pool", "--query-timeout", str(TIMEOUT)]
-    with live_server(["--data", str(FIXTURE), *runner]) as base:
-        cut_off_while_another_client_is_served(base)
 
 
 def test_a_query_nested_as_deep_as_allowed_runs_on_the_large_stack(server: str) -> None:
@@ -375,13 +369,12 @@ def test_allow_listed_service_is_called_and_others_are_not() -> None:
         assert b"BasicFederatedQuery" in description
 
 
-@pytest.mark.parametrize(("runner", "at_least"), [("serving", 2), ("pool", 4)])
-def test_stopping_the_server_leaves_no_process_behind(runner: str, at_least: int) -> None:
-    with live_server(["--data", str(FIXTURE), "--query-runner", runner]) as base:
+def test_stopping_the_server_leaves_no_process_behind() -> None:
+    with live_server(["--data", str(FIXTURE)]) as base:
         assert http(base + "sparql?" + urllib.parse.urlencode({"query": RANKS}))[0] == 200
         running = server_processes(base)
-        # The master and a worker; with the pool, also the zygote and a query worker.
-        assert len(running) >= at_least
+        # The event loop, two query slots and two document slots.
+        assert len(running) == 5
     deadline = time.monotonic() + 10
     while server_processes(base) and time.monotonic() < deadline:
         time.sleep(0.1)
