@@ -15,6 +15,7 @@ from typing import BinaryIO
 import pyoxigraph as ox
 
 from paxsilica import inference, iris, paths
+from paxsilica.importers.build import generated_files
 
 # Files above this size report their loading progress.
 PROGRESS_THRESHOLD_BYTES = 8 * 1024 * 1024
@@ -71,10 +72,15 @@ def rdf_format_for(path: Path) -> ox.RdfFormat:
 
 
 def bundled_files() -> list[DataFile]:
-    """Return the bundled ontology, instance and shape files with their graph names."""
+    """Return the bundled ontology, instance and shape files with their graph names.
+
+    The generated files (paxsilica.importers) each go to their own graph: the ETO-derived
+    data, licensed apart, must never mix with the project's own.
+    """
     return [
         *(DataFile(p, iris.GRAPH_ONTOLOGY) for p in paths.ontology_files()),
         *(DataFile(p, iris.GRAPH_INSTANCES) for p in paths.instance_files()),
+        *(DataFile(p, graph) for p, graph in generated_files()),
         *(DataFile(p, iris.GRAPH_SHAPES) for p in paths.shape_files()),
     ]
 
