@@ -16,12 +16,9 @@ the reasoner infers beyond what the data asserts.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import io
 import re
 import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,7 +33,8 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from paxsilica import iris, paths
+from paxsilica import hermit, iris, paths
+from paxsilica.importers.build import generated_files
 from paxsilica.store import DataLoadError, rdf_format_for
 
 JAVA_MISSING = (
@@ -44,10 +42,6 @@ JAVA_MISSING = (
     "(Debian: default-jre-headless) or pass --no-reasoner"
 )
 REASONER_SHAPE = "HermiT reasoner"
-# Where owlready2 records what HermiT infers, apart from the loaded data.
-_INFERRED_ONTOLOGY = "http://paxsilica.invalid/inferred#"
-_DATA_ONTOLOGY = "http://paxsilica.invalid/validated#"
-_OWL_IMPORTS = ox.NamedNode(str(OWL.imports))
 
 
 class ReasonerUnavailable(Exception):
@@ -109,7 +103,7 @@ def validate(
     Raises DataLoadError when a file cannot be read or parsed, and ReasonerUnavailable when
     the reasoner is asked for but cannot run.
     """
-    files = [Path(f) for f in instance_files] if instance_files else paths.instance_files()
+    files = [Path(f) for f in instance_files] if instance_files else bundled_instance_files()
     if reasoner:
         _require_java()
     instances = read_triples(files)
@@ -127,6 +121,11 @@ def validate(
         reasoner=reasoner_result,
         instance_files=[str(f) for f in files],
     )
+
+
+def bundled_instance_files() -> list[Path]:
+    """The bundled instance data: the hand-written files and the generated ones."""
+    return [*paths.instance_files(), *(path for path, _ in generated_files())]
 
 
 def read_triples(files: Iterable[Path]) -> list[ox.Triple]:
@@ -342,77 +341,36 @@ def _require_java() -> None:
 
 
 def run_reasoner(ontology: Sequence[ox.Triple], instances: Sequence[ox.Triple]) -> ReasonerResult:
-    """Run HermiT over the ontology and instances, in a fresh owlready2 world.
+    """Run HermiT over the ontology and instances: consistency, unsatisfiable classes, types.
 
-    HermiT accepts only the datatypes of the OWL 2 datatype map, which lacks xsd:date,
-    xsd:gYear and xsd:gYearMonth; the data uses them for dates only, which no class
-    definition reasons about, so HermiT is told to ignore them rather than refuse the data.
-    What owlready2 prints while loading (its remarks on the ontology) is kept as notes
-    instead of going to standard error.
+    HermiT runs directly (paxsilica.hermit), classifying classes and individuals only. Every
+    date and year of the data is an annotation (xsd:date and xsd:gYear are outside the OWL 2
+    datatype map), so HermiT needs no leave to ignore unsupported datatypes.
     """
     import owlready2
 
     _require_java()
     started = time.monotonic()
-    notes = io.StringIO()
-    world = owlready2.World()
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="paxsilica-hermit-") as workdir,
-            contextlib.redirect_stderr(notes),
-        ):
-            # Drop owl:imports so that owlready2 never fetches anything over the network.
-            triples = [t for t in (*ontology, *instances) if t.predicate != _OWL_IMPORTS]
-            data_file = Path(workdir) / "data.nt"
-            data_file.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
-            with data_file.open("rb") as stream:
-                world.get_ontology(_DATA_ONTOLOGY).load(fileobj=stream, format="ntriples")
-            inferred = world.get_ontology(_INFERRED_ONTOLOGY)
-            try:
-                with inferred:
-                    owlready2.sync_reasoner_hermit(
-                        world,
-                        infer_property_values=False,
-                        debug=0,
-                        ignore_unsupported_datatypes=True,
-                    )
-            except owlready2.OwlReadyInconsistentOntologyError:
-                return ReasonerResult(
-                    consistent=False,
-                    seconds=time.monotonic() - started,
-                    notes=_notes(notes),
-                )
-            except FileNotFoundError:
-                raise ReasonerUnavailable(JAVA_MISSING) from None
-            except owlready2.OwlReadyJavaError as error:
-                raise ReasonerUnavailable(f"HermiT failed: {error}") from None
-            unsatisfiable = sorted(
-                c.iri
-                for c in world.inconsistent_classes()
-                if getattr(c, "iri", str(OWL.Nothing)) != str(OWL.Nothing)
-            )
-            inferred_file = Path(workdir) / "inferred.nt"
-            inferred.save(file=str(inferred_file), format="ntriples")
-            inferred_graph = Graph().parse(inferred_file, format="nt")
-    finally:
-        world.close()
+        classification = hermit.classify([*ontology, *instances], java=owlready2.JAVA_EXE)
+    except FileNotFoundError:
+        raise ReasonerUnavailable(JAVA_MISSING) from None
+    except hermit.HermitFailed as error:
+        raise ReasonerUnavailable(f"HermiT failed: {error}") from None
+    if not classification.consistent:
+        return ReasonerResult(consistent=False, seconds=time.monotonic() - started)
+    inferred_graph = Graph()
+    for individual, classes in classification.types.items():
+        for cls in classes:
+            inferred_graph.add((URIRef(individual), RDF.type, URIRef(cls)))
     return ReasonerResult(
         consistent=True,
-        unsatisfiable_classes=unsatisfiable,
+        unsatisfiable_classes=classification.unsatisfiable,
         inferred_types=_inferred_memberships(
             _to_rdflib(ontology), _to_rdflib(instances), inferred_graph
         ),
         seconds=time.monotonic() - started,
-        notes=_notes(notes),
     )
-
-
-def _notes(captured: io.StringIO) -> list[str]:
-    lines = (
-        line.strip().removeprefix("* Owlready2 *").strip()
-        for line in captured.getvalue().splitlines()
-    )
-    return [line for line in lines if line]
 
 
 def _inferred_memberships(

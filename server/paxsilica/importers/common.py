@@ -175,7 +175,7 @@ def to_turtle(triples: Iterable[ox.Triple], header: str) -> bytes:
 
 
 def write_atomically(outputs: dict[Path, bytes]) -> None:
-    """Write every file, or none: each goes to a temporary file first, all are renamed at the end."""
+    """Write every file or none: each goes to a temporary file, all are renamed at the end."""
     staged: list[tuple[Path, Path]] = []
     try:
         for target, body in outputs.items():

@@ -124,8 +124,8 @@ def build(codes: Iterable[str]) -> list[ox.Triple]:
         (
             "Codes and Wikidata items from Our World in Data's country table (CC BY 4.0); English "
             "and French names from the ISO 3166 data of pycountry and the iso-codes project.",
-            "Codes et éléments Wikidata de la table des pays d'Our World in Data (CC BY 4.0) ; noms "
-            "anglais et français des données ISO 3166 de pycountry et du projet iso-codes.",
+            "Codes et éléments Wikidata de la table des pays d'Our World in Data (CC BY 4.0) ; "
+            "noms anglais et français des données ISO 3166 de pycountry et du projet iso-codes.",
         ),
         "owid-country-table",
     )

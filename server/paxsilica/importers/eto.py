@@ -170,7 +170,8 @@ class Mapping:
                 raise RowError(
                     self.path(item.file),
                     item.line,
-                    f"{item.name!r} would merge with the hand-written {node.value}: list it in EXISTING_TECHNOLOGIES or give it another key",
+                    f"{item.name!r} would merge with the hand-written {node.value}: "
+                    "list it in EXISTING_TECHNOLOGIES or give it another key",
                 )
             if key in taken:
                 raise RowError(
@@ -195,7 +196,8 @@ class Mapping:
             raise RowError(
                 self.path(item.file),
                 item.line,
-                f"no French label for {item.name!r} ({node.value}): add it to instances/eto-technologies-fr.ttl",
+                f"no French label for {item.name!r} ({node.value}): "
+                "add it to instances/eto-technologies-fr.ttl",
             )
         return french
 
@@ -264,7 +266,8 @@ class Mapping:
                 raise RowError(
                     self.path("providers.csv"),
                     line,
-                    f"{first['provider_name']!r} and {taken[provider.key]} would share the key {provider.key!r}",
+                    f"{first['provider_name']!r} and {taken[provider.key]} "
+                    f"would share the key {provider.key!r}",
                 )
             taken[provider.key] = provider_id
             self.providers[provider_id] = provider
@@ -311,7 +314,8 @@ class Mapping:
             raise RowError(
                 self.path("providers.csv"),
                 line,
-                f"{row['provider_name']!r} would merge with the hand-written {node.value}: list it in EXISTING_COMPANIES or COMPANY_KEYS",
+                f"{row['provider_name']!r} would merge with the hand-written {node.value}: "
+                "list it in EXISTING_COMPANIES or COMPANY_KEYS",
             )
         home = None
         if row["country"] and row["country"] not in GROUPS:
@@ -339,7 +343,8 @@ class Mapping:
             raise RowError(
                 self.path("providers.csv"),
                 line,
-                f"ETO gives {node.value} the home state {home.value}, the hand-written data {recorded[0]}",
+                f"ETO gives {node.value} the home state {home.value}, "
+                f"the hand-written data {recorded[0]}",
             )
         self.add(node, "homeState", home)
 
@@ -445,7 +450,8 @@ def build(hand: common.HandData, data_dir: Path = DATA_DIR) -> tuple[list[ox.Tri
         common.ETO,
         (
             "The semiconductor supply chain, from the ETO Chip Explorer dataset",
-            "La chaîne d'approvisionnement des semi-conducteurs, d'après le jeu de données ETO Chip Explorer",
+            "La chaîne d'approvisionnement des semi-conducteurs, "
+            "d'après le jeu de données ETO Chip Explorer",
         ),
         (
             "Derived from the Emerging Technology Observatory (ETO) Chip Explorer dataset of the "

@@ -314,8 +314,10 @@ class Mapping:
         if row.mineral.world_excludes_us:
             self.comment(
                 node,
-                "A share of the world excluding the United States: the world total excludes US production.",
-                "Une part du monde hors États-Unis : le total mondial exclut la production des États-Unis.",
+                "A share of the world excluding the United States: "
+                "the world total excludes US production.",
+                "Une part du monde hors États-Unis : "
+                "le total mondial exclut la production des États-Unis.",
             )
         if note:
             self.comment(
@@ -336,7 +338,9 @@ class Mapping:
             raise RowError(self.path, first.line, f"no world total for {first.slug} {first.year}")
         world = self.world_total(world_row)
         for row in rows:
-            if row.country in WORLD_TOTALS or row.raw in SKIPPED_VALUES and row.production is None:
+            if row.country in WORLD_TOTALS or (
+                row.raw in SKIPPED_VALUES and row.production is None
+            ):
                 continue
             if row.production is None and row.raw not in NO_FIGURE:
                 raise RowError(self.path, row.line, f"value {row.raw!r} not understood")
@@ -356,8 +360,8 @@ def build(hand: common.HandData, path: Path = TABLE) -> tuple[list[ox.Triple], s
             "USGS figures are US public domain; the mapping and the computed shares are the "
             "project's, under CC BY 4.0. Medium confidence: transcribed from a third-party "
             "extraction of the official chapter PDFs.",
-            "Les chiffres de l'USGS sont du domaine public américain ; la mise en correspondance et "
-            "les parts calculées sont du projet, sous CC BY 4.0. Confiance moyenne : transcrits "
+            "Les chiffres de l'USGS sont du domaine public américain ; la mise en correspondance "
+            "et les parts calculées sont du projet, sous CC BY 4.0. Confiance moyenne : transcrits "
             "d'une extraction tierce des PDF officiels des chapitres.",
         ),
         "usgs-mcs-2026",
