@@ -16,9 +16,9 @@ from sparql_results import read_expected, run_select
 QUESTIONS = sorted((Path(__file__).parent / "competency").glob("*.rq"))
 
 
-def test_there_are_ten_questions_each_with_an_answer() -> None:
+def test_there_are_seventeen_questions_each_with_an_answer() -> None:
     numbers = {question.stem[:2] for question in QUESTIONS}
-    assert numbers == {f"{n:02d}" for n in range(1, 11)}
+    assert numbers == {f"{n:02d}" for n in range(1, 18)}
     for question in QUESTIONS:
         assert question.with_suffix(".csv").exists(), question.name
 

@@ -121,6 +121,20 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _build_data(args: argparse.Namespace) -> int:
+    from paxsilica.importers import build
+    from paxsilica.importers.common import RowError
+
+    try:
+        written = build.build_data(args.source)
+    except (RowError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
 def _add_data_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--base-iri",
@@ -255,6 +269,23 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True, metavar="DIR", help="output directory")
     _add_data_options(export)
     export.set_defaults(handler=_export)
+
+    build_data = commands.add_parser(
+        "build-data",
+        help="regenerate instances/generated/ from the upstream files in instances/upstream/",
+        description="Map the upstream datasets (ETO Chip Explorer, USGS Mineral Commodity "
+        "Summaries 2026, the OWID country table) to Turtle in instances/generated/, one graph "
+        "each. A row the mapping cannot place stops it with the file, the line and why, and "
+        "nothing is written. Exit 2 then.",
+    )
+    build_data.add_argument(
+        "source",
+        nargs="?",
+        default="all",
+        choices=("all", "eto", "usgs", "countries"),
+        help="which generated file to write (all by default)",
+    )
+    build_data.set_defaults(handler=_build_data)
     return parser
 
 
