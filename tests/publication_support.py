@@ -64,7 +64,16 @@ def expected_document(
     rewriter = iris.BaseRewriter(public_base)
     ps = rdflib.Namespace(rewriter.to_public(iris.ONTOLOGY_NS))
     subject = rdflib.URIRef(topic)
-    nary = {ps.Membership, ps.SupplyLink, ps.Claim, ORG.Membership}
+    nary = {
+        ps.Membership,
+        ps.Participation,
+        ps.SupplyLink,
+        ps.Provision,
+        ps.WorldTotal,
+        ps.StatusAssessment,
+        ps.Claim,
+        ORG.Membership,
+    }
     # Subclasses of the n-ary classes count too.
     changed = True
     while changed:

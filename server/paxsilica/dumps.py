@@ -3,7 +3,8 @@
 One function, :func:`build_dumps`, makes the dump files; the server builds them once, on
 first demand, and serves them from memory under /dumps/, and ``paxsilica export`` writes the
 same bytes to a directory. The N-Quads and TriG dumps keep the named graphs; the Turtle,
-N-Triples, RDF/XML and JSON-LD dumps hold the merged graph.
+N-Triples, RDF/XML and JSON-LD dumps hold the merged graph. The graphs licensed apart (the
+ETO-derived data, CC BY-NC 4.0, see paxsilica.licences) have dump files of their own.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 import pyoxigraph as ox
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
-from paxsilica import iris, media, pages
+from paxsilica import iris, licences, media, pages
 from paxsilica.app import EXTENSION_KEY
 from paxsilica.config import Settings
 from paxsilica.documents import (
@@ -53,6 +54,7 @@ class DumpFile:
     media_type: media.MediaType
     body: bytes
     sha256: str
+    licence: str = iris.LICENSE_IRI
 
     @property
     def size(self) -> int:
@@ -60,8 +62,10 @@ class DumpFile:
         return len(self.body)
 
 
-def _dump(name: str, media_type: media.MediaType, body: bytes) -> DumpFile:
-    return DumpFile(name, media_type, body, hashlib.sha256(body).hexdigest())
+def _dump(
+    name: str, media_type: media.MediaType, body: bytes, licence: str = iris.LICENSE_IRI
+) -> DumpFile:
+    return DumpFile(name, media_type, body, hashlib.sha256(body).hexdigest(), licence)
 
 
 def dataset_quads(store: ox.Store) -> list[ox.Quad]:
@@ -79,13 +83,29 @@ def dataset_quads(store: ox.Store) -> list[ox.Quad]:
 
 
 def build_dumps(store: ox.Store, prefixes: dict[str, str], context: dict) -> list[DumpFile]:
-    """Return the dump files of the whole dataset, one per offered format."""
+    """Return the dump files, one per offered format: the project's own graphs, then apart.
+
+    The graphs licensed apart go to their own files under their own licence, so that the
+    project's dumps stay CC BY 4.0 whole.
+    """
     quads = dataset_quads(store)
+    own = [q for q in quads if not licences.licensed_apart(q.graph_name)]
+    apart = [q for q in quads if licences.licensed_apart(q.graph_name)]
+    dumps = _dumps_of(own, DUMP_STEM, iris.LICENSE_IRI, prefixes, context)
+    if apart:
+        dumps += _dumps_of(apart, licences.APART_DUMP_STEM, licences.CC_BY_NC, prefixes, context)
+    return dumps
+
+
+def _dumps_of(
+    quads: list[ox.Quad], stem: str, licence: str, prefixes: dict[str, str], context: dict
+) -> list[DumpFile]:
     dumps = [
         _dump(
-            f"{DUMP_STEM}.{t.extension}",
+            f"{stem}.{t.extension}",
             t,
             ox.serialize(quads, format=t.rdf_format, prefixes=prefixes),
+            licence,
         )
         for t in media.DATASET_TYPES
     ]
@@ -94,7 +114,7 @@ def build_dumps(store: ox.Store, prefixes: dict[str, str], context: dict) -> lis
         key=lambda t: (t.subject.value, t.predicate.value, str(t.object)),
     )
     dumps += [
-        _dump(f"{DUMP_STEM}.{t.extension}", t, serialize(merged, t, prefixes, context))
+        _dump(f"{stem}.{t.extension}", t, serialize(merged, t, prefixes, context), licence)
         for t in media.GRAPH_TYPES
     ]
     return dumps
@@ -195,6 +215,10 @@ def void_triples(
         ),
     )
     add(dataset, v("dcterms", "license"), ox.NamedNode(docs.license_iri))
+    if any(licences.licensed_apart(g) for g in graphs):
+        # The dataset mixes licences: its own data's, and the subsets licensed apart.
+        for lang, notice in licences.NOTICE.items():
+            add(dataset, v("dcterms", "rights"), ox.Literal(notice, language=lang))
     modified = select(_MODIFIED)
     modified_value = modified[0]["modified"] if modified else None
     add(
@@ -245,13 +269,21 @@ def void_triples(
         add(dataset, v("void", "subset"), graph)
         add(graph, RDF_TYPE, v("void", "Dataset"))
         add(graph, v("void", "triples"), number(count))
+        add(
+            graph,
+            v("dcterms", "license"),
+            ox.NamedNode(licences.graph_licence(graph, docs.license_iri)),
+        )
+        if licences.licensed_apart(graph):
+            for lang, notice in licences.NOTICE.items():
+                add(graph, v("dcterms", "rights"), ox.Literal(notice, language=lang))
 
     dumps_base = rewriter.to_public(iris.DUMPS_BASE)
     for dump in dumps:
         url = ox.NamedNode(dumps_base + dump.name)
         add(dataset, v("void", "dataDump"), url)
-        distribution = ox.BlankNode(f"distribution-{dump.media_type.key}")
-        checksum = ox.BlankNode(f"checksum-{dump.media_type.key}")
+        distribution = ox.BlankNode(f"distribution-{dump.name.replace('.', '-')}")
+        checksum = ox.BlankNode(f"checksum-{dump.name.replace('.', '-')}")
         add(dataset, v("dcat", "distribution"), distribution)
         add(distribution, RDF_TYPE, v("dcat", "Distribution"))
         add(
@@ -260,6 +292,7 @@ def void_triples(
             ox.Literal(f"{dump.media_type.label} dump", language="en"),
         )
         add(distribution, v("dcat", "downloadURL"), url)
+        add(distribution, v("dcterms", "license"), ox.NamedNode(dump.licence))
         add(
             distribution,
             v("dcat", "mediaType"),
@@ -362,6 +395,8 @@ def index() -> Response:
         "dumps.html",
         files=files,
         checksums_name=CHECKSUMS_NAME,
+        apart_licence=licences.CC_BY_NC,
+        apart_notice=licences.NOTICE[lang],
         **pages.page_context(lang, pages.UI[lang]["dumps"]),
     )
     response = Response(body, content_type=media.HTML.content_type)

@@ -24,7 +24,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from paxsilica import iris, media
+from paxsilica import iris, licences, media
 from paxsilica.app import published
 from paxsilica.documents import (
     LABEL_PREDICATES,
@@ -562,8 +562,17 @@ def page_context(lang: str, title: str, alternates: Sequence[Alternate] = ()) ->
 
 def render_entity(document: Document, lang: str, alternates: Sequence[Alternate] = ()) -> str:
     """Return the HTML page about a document's primary topic."""
-    view = entity_view(documents(), document, lang, alternates)
-    return render_template("entity.html", view=view, **page_context(lang, view.label, alternates))
+    docs = documents()
+    view = entity_view(docs, document, lang, alternates)
+    apart = [g for g in docs.graphs if licences.licensed_apart(g)]
+    notice = licences.NOTICE[lang] if licences.mentions_apart(docs.store, view.iri, apart) else None
+    return render_template(
+        "entity.html",
+        view=view,
+        licence_notice=notice,
+        licence_notice_href=licences.CC_BY_NC,
+        **page_context(lang, view.label, alternates),
+    )
 
 
 # --- the ontology's documentation ------------------------------------------------------------
