@@ -103,7 +103,8 @@ def test_dominant_supply_link(supplier: str, share: str, how: str, dominant: boo
 
 def test_chain_inverse_and_broader_from_its_sub_properties() -> None:
     store = store_with(
-        "psid:tool ps:goesInto psid:step ; ps:isTypeOf psid:tools . psid:step ps:inComponent psid:c ."
+        "psid:tool ps:goesInto psid:step ; ps:isTypeOf psid:tools ."
+        " psid:step ps:inComponent psid:c ."
     )
     inferred = set(store.quads_for_pattern(None, None, None, INFERRED))
     node = ox.NamedNode

@@ -158,7 +158,8 @@ def test_share_percent_is_a_percentage_between_0_and_100_inclusive(
         f"ex:link-chips-company a ps:SupplyLink ;\n"
         '    <http://www.w3.org/2000/01/rdf-schema#label> "Share"@en , "Part"@fr ;\n'
         "    ps:supplier ex:company ; ps:technology ex:chips ; ps:supplyStage ps:MarketShare ;\n"
-        f"    ps:sharePercent {share} ; ps:shareBasis ps:StatedShare ; ps:shareQualifier ps:Exactly ;\n"
+        f"    ps:sharePercent {share} ; ps:shareBasis ps:StatedShare ;\n"
+        "    ps:shareQualifier ps:Exactly ;\n"
         "    ps:source ex:source ; ps:confidence ps:HighConfidence .\n",
         encoding="utf-8",
     )
