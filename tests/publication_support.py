@@ -57,7 +57,16 @@ def published_union(store: ox.Store, public_base: str = iris.CANONICAL_BASE) -> 
 def nary_classes(union: rdflib.Graph, public_base: str) -> set[rdflib.URIRef]:
     """The classes of n-ary facts, whose facts a document includes whole, with subclasses."""
     ps = rdflib.Namespace(iris.Site(public_base).ontology_ns)
-    nary = {ps.Membership, ps.SupplyLink, ps.Claim, ORG.Membership}
+    nary = {
+        ps.Membership,
+        ps.Participation,
+        ps.SupplyLink,
+        ps.Provision,
+        ps.WorldTotal,
+        ps.StatusAssessment,
+        ps.Claim,
+        ORG.Membership,
+    }
     changed = True
     while changed:
         changed = False

@@ -96,6 +96,20 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _build_data(args: argparse.Namespace) -> int:
+    from paxsilica.importers import build
+    from paxsilica.importers.common import RowError
+
+    try:
+        written = build.build_data(args.source)
+    except (RowError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
 def _add_data_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--base-iri",
@@ -267,6 +281,25 @@ def _add_export(commands) -> None:
     export.set_defaults(handler=_export)
 
 
+def _add_build_data(commands) -> None:
+    build_data = commands.add_parser(
+        "build-data",
+        help="regenerate instances/generated/ from the upstream files in instances/upstream/",
+        description="Map the upstream datasets (ETO Chip Explorer, USGS Mineral Commodity "
+        "Summaries 2026, the OWID country table) to Turtle in instances/generated/, one graph "
+        "each. A row the mapping cannot place stops it with the file, the line and why, and "
+        "nothing is written. Exit 2 then.",
+    )
+    build_data.add_argument(
+        "source",
+        nargs="?",
+        default="all",
+        choices=("all", "eto", "usgs", "countries"),
+        help="which generated file to write (all by default)",
+    )
+    build_data.set_defaults(handler=_build_data)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``paxsilica`` command."""
     parser = argparse.ArgumentParser(
@@ -274,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"paxsilica {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_validate, _add_load, _add_serve, _add_export):
+    for add in (_add_validate, _add_load, _add_serve, _add_export, _add_build_data):
         add(commands)
     return parser
 

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from rdflib.compare import isomorphic
 
 from conftest import require_tool
-from paxsilica import cli, iris, media
+from paxsilica import bundle, cli, iris, media
 from paxsilica.publish.dumps import CHECKSUMS_NAME, DUMP_STEM, VOID_NAME
 from paxsilica.web.state import published
 from publication_support import parse
@@ -23,7 +23,10 @@ VOID = rdflib.Namespace(iris.KNOWN_VOCABULARIES["void"])
 DCAT = rdflib.Namespace(iris.KNOWN_VOCABULARIES["dcat"])
 SPDX = rdflib.Namespace(iris.KNOWN_VOCABULARIES["spdx"])
 DATASET = rdflib.URIRef(iris.DATASET_IRI)
-DUMP_NAMES = [f"{DUMP_STEM}.{t.extension}" for t in (*media.DATASET_TYPES, *media.GRAPH_TYPES)]
+STEMS = (DUMP_STEM, bundle.APART_DUMP_STEM)
+DUMP_NAMES = [
+    f"{stem}.{t.extension}" for stem in STEMS for t in (*media.DATASET_TYPES, *media.GRAPH_TYPES)
+]
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +35,22 @@ def store(app: Flask) -> ox.Store:
         return published().store
 
 
-@pytest.fixture(scope="module")
-def merged(store: ox.Store) -> rdflib.Graph:
-    """The source graph: every named graph of the store, merged."""
-    triples = [q.triple for q in store if isinstance(q.graph_name, ox.NamedNode)]
+def merged_graphs(store: ox.Store, apart: bool) -> rdflib.Graph:
+    """The project's own named graphs (or those licensed apart), merged."""
+    triples = [
+        q.triple
+        for q in store
+        if isinstance(q.graph_name, ox.NamedNode) and bundle.licensed_apart(q.graph_name) is apart
+    ]
     graph = rdflib.Graph()
     graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     return graph
+
+
+@pytest.fixture(scope="module")
+def merged(store: ox.Store) -> rdflib.Graph:
+    """The source graph of the main dumps: the project's own named graphs, merged."""
+    return merged_graphs(store, apart=False)
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +92,11 @@ def test_nquads_dump_loads_into_a_fresh_store(
 ) -> None:
     fresh = ox.Store()
     fresh.load(dump_bodies[f"{DUMP_STEM}.nq"], format=ox.RdfFormat.N_QUADS)
+    assert not any(bundle.licensed_apart(g) for g in fresh.named_graphs())
+    apart = ox.Store()
+    apart.load(dump_bodies[f"{bundle.APART_DUMP_STEM}.nq"], format=ox.RdfFormat.N_QUADS)
+    assert {g.value for g in apart.named_graphs()} == {iris.GRAPH_ETO, iris.GRAPH_ETO_INFERRED}
+    fresh.extend(apart)
     assert len(fresh) == len(store)
     assert set(fresh.named_graphs()) == set(store.named_graphs())
 
@@ -87,6 +104,7 @@ def test_nquads_dump_loads_into_a_fresh_store(
 def test_trig_dump_keeps_the_named_graphs(store: ox.Store, dump_bodies: dict[str, bytes]) -> None:
     fresh = ox.Store()
     fresh.load(dump_bodies[f"{DUMP_STEM}.trig"], format=ox.RdfFormat.TRIG)
+    fresh.load(dump_bodies[f"{bundle.APART_DUMP_STEM}.trig"], format=ox.RdfFormat.TRIG)
     for graph in store.named_graphs():
         assert len(list(fresh.quads_for_pattern(None, None, None, graph))) == len(
             list(store.quads_for_pattern(None, None, None, graph))
@@ -123,6 +141,20 @@ def test_jsonld_dump_is_isomorphic(dump_bodies: dict[str, bytes], merged: rdflib
     assert isomorphic(graph, merged)
 
 
+def test_eto_dumps_hold_the_eto_graphs_under_their_licence(
+    store: ox.Store, dump_bodies: dict[str, bytes], client: FlaskClient
+) -> None:
+    graph = rdflib.Graph().parse(
+        data=dump_bodies[f"{bundle.APART_DUMP_STEM}.nt"].decode(), format="nt"
+    )
+    assert isomorphic(graph, merged_graphs(store, apart=True))
+    eto = rdflib.URIRef(iris.GRAPH_ETO)
+    assert graph.value(eto, rdflib.DCTERMS.license) == rdflib.URIRef(bundle.CC_BY_NC)
+    index = client.get("/dumps/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "not for commercial use" in index
+    assert "CC BY-NC 4.0" in index
+
+
 def test_ontology_rdfxml_loads_in_owlready2(client: FlaskClient, tmp_path: Path) -> None:
     owlready2 = pytest.importorskip("owlready2")
     path = tmp_path / "pax-silica.owl"
@@ -146,6 +178,8 @@ def void(app: Flask) -> rdflib.Graph:
 
 
 def test_void_counts(void: rdflib.Graph, store: ox.Store, merged: rdflib.Graph) -> None:
+    """The VoID describes the whole dataset, the graphs licensed apart included."""
+    merged = merged + merged_graphs(store, apart=True)
     assert int(void.value(DATASET, VOID.triples)) == len(store)
     partitions = {
         void.value(p, VOID["class"]): int(void.value(p, VOID.entities))
@@ -166,6 +200,8 @@ def test_void_counts(void: rdflib.Graph, store: ox.Store, merged: rdflib.Graph) 
         assert int(void.value(subset, VOID.triples)) == len(
             list(store.quads_for_pattern(None, None, None, graph))
         )
+        licence = bundle.CC_BY_NC if bundle.licensed_apart(graph) else iris.LICENSE_IRI
+        assert void.value(subset, rdflib.DCTERMS.license) == rdflib.URIRef(licence)
 
 
 def test_void_links_dumps_endpoint_space_licence_sources(
@@ -180,8 +216,11 @@ def test_void_links_dumps_endpoint_space_licence_sources(
     assert len(list(void.objects(DATASET, rdflib.DCTERMS.source))) > 10
     for distribution in void.objects(DATASET, DCAT.distribution):
         url = void.value(distribution, DCAT.downloadURL)
-        body = dump_bodies[str(url)[len(iris.DUMPS_BASE) :]]
+        name = str(url)[len(iris.DUMPS_BASE) :]
+        body = dump_bodies[name]
         assert int(void.value(distribution, DCAT.byteSize)) == len(body)
+        licence = bundle.CC_BY_NC if name.startswith(bundle.APART_DUMP_STEM) else iris.LICENSE_IRI
+        assert void.value(distribution, rdflib.DCTERMS.license) == rdflib.URIRef(licence)
         checksum = void.value(distribution, SPDX.checksum)
         assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(body).hexdigest()
 

@@ -16,7 +16,7 @@ from paxsilica.rdf.directory import (
     open_store_directory,
     remove_stale_builds,
 )
-from paxsilica.rdf.store import DataLoadError, build_store, user_files
+from paxsilica.rdf.store import DataLoadError, build_store, bundled_files, user_files
 
 TURTLE = """@prefix ex: <http://example.org/> .
 ex:a ex:p "one" .
@@ -33,11 +33,27 @@ def test_bundled_graphs_are_named(bundled_store: ox.Store) -> None:
         iris.GRAPH_ONTOLOGY,
         iris.GRAPH_INSTANCES,
         iris.GRAPH_SHAPES,
+        iris.GRAPH_BASE + "countries",
+        iris.GRAPH_BASE + "usgs",
+        iris.GRAPH_ETO,
+        iris.GRAPH_ETO_INFERRED,
     }
+    # Each generated file goes to its own graph: the states to the countries graph, the ETO
+    # rows (licensed apart) to the ETO graph and nowhere else.
     japan = ox.NamedNode(iris.entity_iri("state", "JP"))
-    assert list(
-        bundled_store.quads_for_pattern(japan, None, None, ox.NamedNode(iris.GRAPH_INSTANCES))
-    )
+    countries = ox.NamedNode(iris.GRAPH_BASE + "countries")
+    assert list(bundled_store.quads_for_pattern(japan, None, None, countries))
+    euv = ox.NamedNode(iris.entity_iri("supply-link", "eto-euv-lithography-tools-asml-2025"))
+    graphs = {q.graph_name.value for q in bundled_store.quads_for_pattern(euv, None, None)}
+    assert graphs == {iris.GRAPH_ETO, iris.GRAPH_ETO_INFERRED}
+
+
+def test_every_bundled_file_goes_to_its_graph() -> None:
+    by_file = {data_file.path.name: data_file.graph for data_file in bundled_files()}
+    assert by_file["eto-chip-explorer.ttl"] == iris.GRAPH_ETO
+    assert by_file["countries.ttl"] == iris.GRAPH_BASE + "countries"
+    assert by_file["usgs-mcs-2026.ttl"] == iris.GRAPH_BASE + "usgs"
+    assert by_file["memberships.ttl"] == iris.GRAPH_INSTANCES
 
 
 @pytest.mark.parametrize(

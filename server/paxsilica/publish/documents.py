@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from paxsilica import iris, media
+from paxsilica import bundle, iris, media
 from paxsilica.config import Settings
 from paxsilica.publish.serialize import (
     Rendering,
@@ -47,7 +47,15 @@ SUMMARY_PREDICATES: tuple[ox.NamedNode, ...] = (*LABEL_PREDICATES, vocabulary_te
 
 # Classes of n-ary facts: a document about an entity includes each such fact that points at
 # the entity as a whole, since the fact means nothing without its other members.
-NARY_CLASS_LOCALS = ("Membership", "SupplyLink", "Claim")
+NARY_CLASS_LOCALS = (
+    "Membership",
+    "Participation",
+    "SupplyLink",
+    "Provision",
+    "WorldTotal",
+    "StatusAssessment",
+    "Claim",
+)
 
 # Bounds a document's size, so that a hub entity in a large --data file cannot exhaust memory.
 MAX_DOCUMENT_TRIPLES = 100_000
@@ -128,7 +136,9 @@ def _blank_closure(
     store: ReadableStore, triples: set[ox.Triple], graphs: Sequence[ox.NamedNode], topic: str
 ) -> None:
     """Add to ``triples`` the description of every blank node they mention, recursively."""
-    described = {t.subject for t in triples if isinstance(t.subject, ox.BlankNode)}
+    # A blank node that points at the topic (an ontology restriction with owl:hasValue) comes
+    # with that one triple only: every blank node is described whole here.
+    described: set[ox.BlankNode] = set()
     pending = [
         term
         for t in triples
@@ -303,6 +313,13 @@ class Documents:
                     break
         return self._license
 
+    def document_licence(self, entity_iri: str) -> str:
+        """The licence of an entity's document: CC BY-NC 4.0 when it shows ETO-derived data."""
+        apart = [g for g in self.graphs if bundle.licensed_apart(g)]
+        if bundle.mentions_apart(self.store, entity_iri, apart):
+            return bundle.CC_BY_NC
+        return self.license_iri
+
     # -- documents -----------------------------------------------------------------------------
 
     def _cached(self, key: str, build: Callable[[], Document | None]) -> Document | None:
@@ -334,7 +351,7 @@ class Documents:
                 nary_classes=self.nary_classes,
                 document_iri=document_iri,
                 dataset_iri=self.dataset_iri,
-                license_iri=self.license_iri,
+                license_iri=self.document_licence(entity_iri),
             )
             return Document(document_iri, entity_iri, tuple(triples)) if triples else None
 

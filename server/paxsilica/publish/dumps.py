@@ -1,8 +1,10 @@
 """Dumps of the whole dataset: built once from the store, served and exported as the same bytes.
 
 The N-Quads and TriG dumps keep the named graphs; the Turtle, N-Triples, RDF/XML and JSON-LD
-dumps hold the merged graph. The server builds them once per dataset (before its workers fork,
-so they share them), and ``paxsilica export`` writes the same bytes to a directory.
+dumps hold the merged graph. The graphs licensed apart (the ETO-derived data, CC BY-NC 4.0, see
+paxsilica.bundle) have dump files of their own. The server builds them once per dataset
+(before its workers fork, so they share them), and ``paxsilica export`` writes the same bytes
+to a directory.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from paxsilica import media
+from paxsilica import bundle, iris, media
 from paxsilica.config import Settings
 from paxsilica.publish.documents import Document, Documents, triple_order
 from paxsilica.publish.serialize import serialize
@@ -37,6 +39,7 @@ class DumpFile:
     media_type: media.MediaType
     body: bytes
     sha256: str
+    licence: str = iris.LICENSE_IRI
 
     @property
     def size(self) -> int:
@@ -44,8 +47,10 @@ class DumpFile:
         return len(self.body)
 
 
-def _dump(name: str, media_type: media.MediaType, body: bytes) -> DumpFile:
-    return DumpFile(name, media_type, body, hashlib.sha256(body).hexdigest())
+def _dump(
+    name: str, media_type: media.MediaType, body: bytes, licence: str = iris.LICENSE_IRI
+) -> DumpFile:
+    return DumpFile(name, media_type, body, hashlib.sha256(body).hexdigest(), licence)
 
 
 def dataset_quads(store: ReadableStore) -> list[ox.Quad]:
@@ -63,13 +68,29 @@ def dataset_quads(store: ReadableStore) -> list[ox.Quad]:
 
 
 def build_dumps(store: ReadableStore, prefixes: dict[str, str], context: dict) -> list[DumpFile]:
-    """Return the dump files of the whole dataset, one per offered format."""
+    """Return the dump files, one per offered format: the project's own graphs, then apart.
+
+    The graphs licensed apart go to their own files under their own licence, so that the
+    project's dumps stay CC BY 4.0 whole.
+    """
     quads = dataset_quads(store)
+    own = [q for q in quads if not bundle.licensed_apart(q.graph_name)]
+    apart = [q for q in quads if bundle.licensed_apart(q.graph_name)]
+    dumps = _dumps_of(own, DUMP_STEM, iris.LICENSE_IRI, prefixes, context)
+    if apart:
+        dumps += _dumps_of(apart, bundle.APART_DUMP_STEM, bundle.CC_BY_NC, prefixes, context)
+    return dumps
+
+
+def _dumps_of(
+    quads: list[ox.Quad], stem: str, licence: str, prefixes: dict[str, str], context: dict
+) -> list[DumpFile]:
     dumps = [
         _dump(
-            f"{DUMP_STEM}.{t.extension}",
+            f"{stem}.{t.extension}",
             t,
             ox.serialize(quads, format=t.rdf_format, prefixes=prefixes),
+            licence,
         )
         for t in media.DATASET_TYPES
     ]
@@ -78,7 +99,7 @@ def build_dumps(store: ReadableStore, prefixes: dict[str, str], context: dict) -
         key=lambda t: (t.subject.value, t.predicate.value, str(t.object)),
     )
     dumps += [
-        _dump(f"{DUMP_STEM}.{t.extension}", t, serialize(merged, t, prefixes, context))
+        _dump(f"{stem}.{t.extension}", t, serialize(merged, t, prefixes, context), licence)
         for t in media.GRAPH_TYPES
     ]
     return dumps

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
-from paxsilica import iris
+from paxsilica import bundle, iris
 from paxsilica.rdf.terms import RDF_TYPE, vocabulary_term
 
 if TYPE_CHECKING:
@@ -128,6 +128,9 @@ def _describe_dataset(out: _Description) -> None:
     out.texts(out.dataset, v("dcterms", "title"), TITLE)
     out.texts(out.dataset, v("dcterms", "description"), DESCRIPTION)
     out.about_dataset(v("dcterms", "license"), ox.NamedNode(out.docs.license_iri))
+    if any(bundle.licensed_apart(g) for g in out.graphs):
+        # The dataset mixes licences: its own data's, and the subsets licensed apart.
+        out.texts(out.dataset, v("dcterms", "rights"), bundle.NOTICE)
     out.about_dataset(v("dcterms", "modified"), _modified(out))
     out.about_dataset(v("foaf", "homepage"), ox.NamedNode(site.public_base))
     out.about_dataset(v("dcat", "landingPage"), ox.NamedNode(site.public_base))
@@ -169,17 +172,23 @@ def _subsets(out: _Description) -> None:
         out.about_dataset(v("void", "subset"), graph)
         out.add(graph, RDF_TYPE, v("void", "Dataset"))
         out.add(graph, v("void", "triples"), number(out.sizes[graph]))
+        licence = bundle.graph_licence(graph, out.docs.license_iri)
+        out.add(graph, v("dcterms", "license"), ox.NamedNode(licence))
+        if bundle.licensed_apart(graph):
+            out.texts(graph, v("dcterms", "rights"), bundle.NOTICE)
 
 
 def _distribution(out: _Description, dump: DumpFile) -> None:
     url = ox.NamedNode(out.site.dumps_base + dump.name)
-    distribution = ox.BlankNode(f"distribution-{dump.media_type.key}")
-    checksum = ox.BlankNode(f"checksum-{dump.media_type.key}")
+    key = dump.name.replace(".", "-")
+    distribution = ox.BlankNode(f"distribution-{key}")
+    checksum = ox.BlankNode(f"checksum-{key}")
     out.about_dataset(v("void", "dataDump"), url)
     out.about_dataset(v("dcat", "distribution"), distribution)
     out.add(distribution, RDF_TYPE, v("dcat", "Distribution"))
     out.texts(distribution, v("dcterms", "title"), {"en": f"{dump.media_type.label} dump"})
     out.add(distribution, v("dcat", "downloadURL"), url)
+    out.add(distribution, v("dcterms", "license"), ox.NamedNode(dump.licence))
     media_type = ox.NamedNode(MEDIA_TYPE_BASE + dump.media_type.mime)
     out.add(distribution, v("dcat", "mediaType"), media_type)
     out.add(distribution, v("dcat", "byteSize"), number(dump.size, "nonNegativeInteger"))

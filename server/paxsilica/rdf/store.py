@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from paxsilica import iris, paths
+from paxsilica import bundle, iris, paths
 from paxsilica.rdf import inference
 from paxsilica.rdf.literals import warn_about_rewrites
 
@@ -70,10 +70,15 @@ def rdf_format_for(path: Path) -> ox.RdfFormat:
 
 
 def bundled_files() -> list[DataFile]:
-    """Return the bundled ontology, instance and shape files with their graph names."""
+    """Return the bundled ontology, instance and shape files with their graph names.
+
+    The generated files (paxsilica.importers) each go to their own graph: the ETO-derived
+    data, licensed apart, must never mix with the project's own.
+    """
     return [
         *(DataFile(p, iris.GRAPH_ONTOLOGY) for p in paths.ontology_files()),
         *(DataFile(p, iris.GRAPH_INSTANCES) for p in paths.instance_files()),
+        *(DataFile(p, graph) for p, graph in bundle.generated_files()),
         *(DataFile(p, iris.GRAPH_SHAPES) for p in paths.shape_files()),
     ]
 

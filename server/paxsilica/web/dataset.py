@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request
 
-from paxsilica import media
+from paxsilica import bundle, media
 from paxsilica.publish.dumps import CHECKSUMS_NAME, Dumps, checksums
 from paxsilica.web import pages, policy
 from paxsilica.web.i18n import page_language, strings
@@ -29,6 +29,8 @@ def index() -> Response:
         "dumps.html",
         files=files,
         checksums_name=CHECKSUMS_NAME,
+        apart_licence=bundle.CC_BY_NC,
+        apart_notice=bundle.NOTICE[lang],
         **page_context(lang, strings(lang)["dumps"]),
     )
     return page_response(body)
