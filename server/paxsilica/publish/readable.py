@@ -8,13 +8,15 @@ machine value stays next to the text (``Readable.value``) for sorting and for do
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
+from babel import Locale
 from babel.dates import format_date, format_skeleton
-from babel.numbers import format_decimal
+from babel.numbers import parse_pattern
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 _NUMERIC = {XSD + name for name in ("decimal", "integer", "double", "float", "int", "long")}
@@ -22,6 +24,8 @@ _INTEGER = {XSD + name for name in ("integer", "int", "long", "nonNegativeIntege
 _YEAR_MONTH = re.compile(r"(-?\d{4,})-(\d{2})")
 # A percentage sign after a number: French puts a narrow no-break space before it.
 _PERCENT = {"fr": "\u202f%"}
+# Parsed once: Babel would parse a pattern given as text on every call.
+_NUMBER_PATTERN = parse_pattern("#,##0.###")
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,15 @@ class Readable:
     value: Decimal | int | datetime.date | str
 
 
+@functools.lru_cache(maxsize=8)
+def _locale(lang: str) -> Locale:
+    return Locale.parse(lang)
+
+
+@functools.lru_cache(maxsize=8192)
 def number(value: Decimal | int | float, lang: str) -> str:
     """A number as a reader of the language writes it (``1,234.5`` / ``1 234,5``)."""
-    return format_decimal(value, format="#,##0.###", locale=lang)
+    return _NUMBER_PATTERN.apply(Decimal(str(value)), _locale(lang))
 
 
 def percent(value: Decimal | int | float, lang: str) -> str:

@@ -744,11 +744,12 @@ class Tables:
             if not graphs:
                 return frozenset()
             names = " ".join(str(g) for g in graphs)
-            query = (
-                f"SELECT DISTINCT ?x WHERE {{ VALUES ?g {{ {names} }} "
-                "GRAPH ?g { { ?x ?p ?o } UNION { ?s ?p ?x } } FILTER(isIRI(?x)) }"
-            )
-            return frozenset(r["x"].value for r in self.select(query))
+            found: set[str] = set()
+            for pattern in ("?x ?p ?o", "?s ?p ?x FILTER(isIRI(?x))"):
+                inside = f"VALUES ?g {{ {names} }} GRAPH ?g {{ {pattern} }}"
+                query = f"SELECT DISTINCT ?x WHERE {{ {inside} }}"
+                found.update(r["x"].value for r in self.select(query) if r["x"] is not None)
+            return frozenset(found)
 
         return self._read_once("apart", make)
 

@@ -134,7 +134,10 @@ def _sort_href(selection: Selection, column: str) -> str:
 def download_href(spec: Spec, media_type: media.MediaType, lang: str) -> str:
     """The address of a table's file with this page's filters (the whole selection)."""
     suffix = next(s for s, t in _DOWNLOADS.items() if t is media_type)
-    params = {k: v for k, v in request.args.items() if v != "" and k not in ("page", "size")}
+    # The filters only: a file holds the whole selection, and a crawler meets one address per
+    # filtered table rather than one per order and page.
+    skipped = ("page", "size", "sort", "order")
+    params = {k: v for k, v in request.args.items() if v != "" and k not in skipped}
     params["lang"] = lang
     return f"{request.script_root}/tables/{spec.key}{suffix}?{urlencode(sorted(params.items()))}"
 
