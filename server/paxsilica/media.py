@@ -101,12 +101,22 @@ SPARQL_TSV = MediaType(
     "tsv", "text/tab-separated-values", "tsv", "TSV", results_format=ox.QueryResultsFormat.TSV
 )
 
+# The index tables' files (paxsilica.publish.table_files) and the charts.
+CSV = MediaType("csv-table", "text/csv", "csv", "CSV")
+XLSX = MediaType(
+    "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx", "XLSX"
+)
+# The W3C CSV on the Web metadata of a CSV file (JSON-LD), named <file>.csv-metadata.json.
+CSVW = MediaType("csvw", "application/csvm+json", "csv-metadata.json", "CSVW metadata")
+SVG = MediaType("svg", "image/svg+xml", "svg", "SVG")
+
 # What an entity or ontology document is offered as; the first is the default for machines.
 DOCUMENT_TYPES: tuple[MediaType, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES, HTML)
 # The whole dataset: quads formats keep the named graphs, the others are the merged graph.
 DATASET_TYPES: tuple[MediaType, ...] = (N_QUADS, TRIG)
 GRAPH_TYPES: tuple[MediaType, ...] = (TURTLE, N_TRIPLES, RDF_XML, JSON_LD)
 RESULTS_TYPES: tuple[MediaType, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
+TABLE_TYPES: tuple[MediaType, ...] = (CSV, XLSX, CSVW)
 # What an error message is offered as: plain text for machines, a page for browsers.
 ERROR_TYPES: tuple[MediaType, ...] = (PLAIN_TEXT, HTML)
 

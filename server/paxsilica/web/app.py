@@ -12,7 +12,7 @@ from paxsilica.publish.documents import Documents
 from paxsilica.publish.dumps import Dumps
 from paxsilica.rdf.readable import ReadableStore
 from paxsilica.rdf.store import build_store
-from paxsilica.web import dataset, linkeddata, pages, policy, sparql
+from paxsilica.web import dataset, linkeddata, pages, policy, sparql, tables
 from paxsilica.web.state import EXTENSION_KEY, Published
 
 
@@ -34,7 +34,7 @@ def create_app(
         settings=settings, store=store, documents=documents, dumps=Dumps(documents)
     )
     policy.install(app)
-    for concern in (linkeddata, dataset, pages):
+    for concern in (linkeddata, dataset, pages, tables):
         app.register_blueprint(concern.blueprint)
     sparql.install(app)
     return app

@@ -1,0 +1,262 @@
+"""The index tables and the charts: /tables/ (sortable, filterable, paged, in both languages),
+each table's downloads (CSV, XLSX, CSVW metadata) and /charts/technology/<key> (SVG).
+
+Everything a reader chooses lives in the query string, so that a table works without
+JavaScript (column headers are links, the filters a GET form) and every view has an address:
+``sort``, ``order`` (``asc``/``desc``), ``q`` (a text filter), one parameter per facet
+(``stage=MarketShare``), ``date`` (YYYY-MM-DD, default today: the bloc and the export
+controls on that day), ``page`` and ``size`` (at most :data:`MAX_PAGE_SIZE` rows a page). The
+rows and the files come from :mod:`paxsilica.publish.tables`; this module only reads the
+request and answers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+
+from paxsilica import bundle, media
+from paxsilica.publish import charts, table_files
+from paxsilica.publish.readable import day, parse_day
+from paxsilica.publish.tables import (
+    MAX_PAGE_SIZE,
+    PAGE_SIZES,
+    SPECS,
+    Context,
+    Request,
+    Selection,
+    Spec,
+    Tables,
+    local_key,
+    select,
+)
+from paxsilica.web import policy
+from paxsilica.web.i18n import page_language, strings
+from paxsilica.web.state import published
+from paxsilica.web.templating import href_for, page_context, page_response
+
+blueprint = Blueprint("tables", __name__)
+EXTENSION_KEY = "paxsilica.tables"
+_LOCK = threading.Lock()
+# The parameters a table reads besides its facets.
+_PLAIN = ("sort", "order", "q", "date", "page", "size", "lang")
+_DOWNLOADS = {".csv-metadata.json": media.CSVW, ".csv": media.CSV, ".xlsx": media.XLSX}
+
+
+def tables() -> Tables:
+    """The tables of the current application (made on first use)."""
+    extensions = current_app.extensions
+    with _LOCK:
+        if EXTENSION_KEY not in extensions:
+            dataset = published()
+            extensions[EXTENSION_KEY] = Tables(dataset.documents, dataset.ontology_labels)
+        return extensions[EXTENSION_KEY]
+
+
+def _day() -> datetime.date:
+    asked = policy.plain_parameter("date", request.args.get("date", "")).strip()
+    if not asked:
+        return datetime.date.today()
+    found = parse_day(asked)
+    if found is None:
+        abort(400, description=f"the date {asked!r} is not a day written YYYY-MM-DD")
+    return found
+
+
+def _number(name: str, default: int) -> int:
+    asked = request.args.get(name, "").strip()
+    if not asked:
+        return default
+    if not asked.isdigit() or len(asked) > 6:
+        abort(400, description=f"the parameter {name!r} must be a whole number")
+    return int(asked)
+
+
+def _order() -> bool | None:
+    asked = request.args.get("order", "")
+    if asked not in ("", "asc", "desc"):
+        abort(400, description="the order is 'asc' or 'desc'")
+    return None if not asked else asked == "desc"
+
+
+def table_request(spec: Spec) -> Request:
+    """What the query string asks of a table; 400 for what it cannot be."""
+    facets = {}
+    for column in spec.facets:
+        wanted = policy.plain_parameter(column.key, request.args.get(column.key, "")).strip()
+        if wanted:
+            facets[column.key] = wanted
+    unknown = sorted(set(request.args) - set(_PLAIN) - {c.key for c in spec.facets})
+    if unknown:
+        abort(400, description=f"unknown parameters: {', '.join(unknown)}")
+    return Request(
+        sort=request.args.get("sort") or None,
+        descending=_order(),
+        text=policy.plain_parameter("q", request.args.get("q", "")).strip()[:200],
+        facets=facets,
+        page=_number("page", 1),
+        size=_number("size", 50),
+    )
+
+
+def _context(lang: str, on: datetime.date) -> Context:
+    return tables().context(lang, on, href_for, strings(lang), request.script_root)
+
+
+def _selection(spec: Spec, lang: str, on: datetime.date) -> Selection:
+    asked = table_request(spec)
+    try:
+        return select(tables().rows(spec, _context(lang, on)), spec, asked)
+    except ValueError as error:
+        abort(400, description=str(error))
+
+
+def href_with(**changes: str | int | None) -> str:
+    """This page's address with some parameters changed (None drops one)."""
+    params = {k: v for k, v in request.args.items() if v != ""}
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = str(value)
+    query = urlencode(params)
+    return request.script_root + request.path + (f"?{query}" if query else "")
+
+
+def _sort_href(selection: Selection, column: str) -> str:
+    descending = column == selection.sort and not selection.descending
+    return href_with(sort=column, order="desc" if descending else "asc", page=None)
+
+
+def download_href(spec: Spec, media_type: media.MediaType, lang: str) -> str:
+    """The address of a table's file with this page's filters (the whole selection)."""
+    suffix = next(s for s, t in _DOWNLOADS.items() if t is media_type)
+    # The filters only: a file holds the whole selection, and a crawler meets one address per
+    # filtered table rather than one per order and page.
+    skipped = ("page", "size", "sort", "order")
+    params = {k: v for k, v in request.args.items() if v != "" and k not in skipped}
+    params["lang"] = lang
+    return f"{request.script_root}/tables/{spec.key}{suffix}?{urlencode(sorted(params.items()))}"
+
+
+def _notice(lang: str, apart: bool) -> dict:
+    return {
+        "licence_notice": bundle.NOTICE[lang] if apart else None,
+        "licence_notice_href": bundle.CC_BY_NC,
+    }
+
+
+def _page(spec: Spec, lang: str) -> Response:
+    on = _day()
+    selection = _selection(spec, lang, on)
+    t = strings(lang)
+    body = render_template(
+        "table.html",
+        spec=spec,
+        selection=selection,
+        on=on,
+        on_text=day(on, lang),
+        request_args=request.args,
+        sort_href=lambda column: _sort_href(selection, column),
+        page_href=lambda page: href_with(page=page),
+        downloads=[(m, download_href(spec, m, lang)) for m in media.TABLE_TYPES],
+        page_sizes=PAGE_SIZES,
+        max_page_size=MAX_PAGE_SIZE,
+        chart_href=lambda iri: f"{request.script_root}/charts/technology/{local_key(iri)}",
+        **_notice(lang, selection.apart),
+        **page_context(lang, t["table_" + spec.key.replace("-", "_")]),
+    )
+    return page_response(body)
+
+
+def _download(spec: Spec, media_type: media.MediaType, lang: str) -> Response:
+    selection = _selection(spec, lang, _day())
+    rows = selection.matching
+    t = strings(lang)
+    notice = bundle.NOTICE[lang] if selection.apart else None
+    if media_type is media.CSV:
+        body = table_files.csv_bytes(spec, rows, t)
+    elif media_type is media.XLSX:
+        notes = [
+            t["table_" + spec.key.replace("-", "_")],
+            request.url,
+            *([notice] if notice else []),
+        ]
+        body = table_files.xlsx_bytes(spec, rows, t, notes)
+    else:
+        csv_url = (
+            request.url_root.rstrip("/")
+            + download_href(spec, media.CSV, lang)[len(request.script_root) :]
+        )
+        metadata = table_files.csvw_metadata(spec, rows, csv_url, t, lang, notice)
+        body = table_files.csvw_bytes(metadata)
+    response = Response(body, content_type=media_type.content_type)
+    response.headers["Content-Disposition"] = (
+        f'inline; filename="{spec.key}.{media_type.extension}"'
+    )
+    links = [f'<{table_files.licence_of(rows)}>; rel="license"']
+    if media_type is media.CSV:
+        described = download_href(spec, media.CSVW, lang)
+        links.append(f'<{described}>; rel="describedby"; type="{media.CSVW.mime}"')
+    response.headers["Link"] = ", ".join(links)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@blueprint.route("/tables/")
+def index() -> Response:
+    """The list of tables."""
+    lang = page_language()
+    body = render_template(
+        "tables.html", specs=list(SPECS.values()), **page_context(lang, strings(lang)["tables"])
+    )
+    return page_response(body)
+
+
+@blueprint.route("/tables")
+def index_without_slash() -> Response:
+    """The list of tables lives at /tables/."""
+    return policy.redirect_to("/tables/", 308)
+
+
+@blueprint.route("/tables/<name>")
+def table(name: str) -> Response:
+    """One table as a page, or one of its files (by the name's ending)."""
+    lang = page_language()
+    for suffix, media_type in _DOWNLOADS.items():
+        if name.endswith(suffix) and name[: -len(suffix)] in SPECS:
+            return _download(SPECS[name[: -len(suffix)]], media_type, lang)
+    if name not in SPECS:
+        abort(404, description=f"no table named {name!r}; tables: {', '.join(SPECS)}")
+    return _page(SPECS[name], lang)
+
+
+@blueprint.route("/charts/technology/<key>")
+def technology_chart(key: str) -> Response:
+    """A technology's suppliers as share bars: a page with the chart and its table, or the
+    SVG alone (``<key>.svg``)."""
+    lang = page_language()
+    svg = key.endswith(".svg")
+    key = key.removesuffix(".svg")
+    iri = published().site.entity_base + "technology/" + key
+    on = _day()
+    ctx = _context(lang, on)
+    chart = charts.technology_chart(ctx, iri) if "/" not in key else None
+    if chart is None:
+        abort(404, description=f"no supply link with a share for the technology {key!r}")
+    apart = any(i in tables().apart_entities() for i in (iri, *(b.link.iri for b in chart.bars)))
+    context = {"chart": chart, "on": on, "on_text": day(on, lang), **_notice(lang, apart)}
+    if svg:
+        t = strings(lang)
+        body = render_template("chart_technology.svg", standalone=True, t=t, lang=lang, **context)
+        response = Response(body, content_type=media.SVG.content_type)
+        response.headers["Vary"] = "Accept-Language, Cookie"
+        response.add_etag()
+        return response.make_conditional(request)
+    title = f"{strings(lang)['chart_suppliers']}: {chart.technology.text}"
+    body = render_template("chart.html", **context, **page_context(lang, title))
+    return page_response(body)
