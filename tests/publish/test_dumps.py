@@ -1,7 +1,8 @@
-"""Dumps and the VoID/DCAT description: checksums, importability by independent tools, export."""
+"""Dumps and the VoID/DCAT description: built once, served from disk, importable, exported alike."""
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import subprocess
 from pathlib import Path
@@ -16,6 +17,7 @@ from rdflib.compare import isomorphic
 from conftest import require_tool
 from paxsilica import cli, iris, media
 from paxsilica.publish.dumps import CHECKSUMS_NAME, DUMP_STEM, VOID_NAME
+from paxsilica.publish.publication import Publication
 from paxsilica.web.state import published
 from publication_support import parse
 
@@ -23,6 +25,7 @@ VOID = rdflib.Namespace(iris.KNOWN_VOCABULARIES["void"])
 DCAT = rdflib.Namespace(iris.KNOWN_VOCABULARIES["dcat"])
 SPDX = rdflib.Namespace(iris.KNOWN_VOCABULARIES["spdx"])
 DATASET = rdflib.URIRef(iris.DATASET_IRI)
+# The whole dataset's dumps: the quad formats and the merged graph's formats.
 DUMP_NAMES = [f"{DUMP_STEM}.{t.extension}" for t in (*media.DATASET_TYPES, *media.GRAPH_TYPES)]
 
 
@@ -30,6 +33,12 @@ DUMP_NAMES = [f"{DUMP_STEM}.{t.extension}" for t in (*media.DATASET_TYPES, *medi
 def store(app: Flask) -> ox.Store:
     with app.app_context():
         return published().store
+
+
+@pytest.fixture(scope="module")
+def publication(app: Flask) -> Publication:
+    with app.app_context():
+        return published().publication
 
 
 @pytest.fixture(scope="module")
@@ -42,37 +51,80 @@ def merged(store: ox.Store) -> rdflib.Graph:
 
 
 @pytest.fixture(scope="module")
-def dump_bodies(app: Flask) -> dict[str, bytes]:
+def dump_bodies(app: Flask, publication: Publication) -> dict[str, bytes]:
+    """Every served dump file, by name (buffered: a dump is a file, closed once read)."""
     client = app.test_client()
-    return {name: client.get(f"/dumps/{name}").data for name in DUMP_NAMES}
+    return {d.name: client.get(f"/dumps/{d.name}", buffered=True).data for d in publication.dumps}
+
+
+def test_every_dump_has_a_gzip_variant_and_each_graph_its_own(publication: Publication) -> None:
+    names = {d.name for d in publication.dumps}
+    assert set(DUMP_NAMES) <= names
+    assert {name + ".gz" for name in DUMP_NAMES} <= names
+    graphs = {d.graph for d in publication.dumps if d.graph is not None}
+    assert graphs == set(publication.statistics.graphs)
 
 
 def test_index_lists_every_dump_with_size_and_checksum(
     client: FlaskClient, dump_bodies: dict[str, bytes]
 ) -> None:
     index = client.get("/dumps/").get_data(as_text=True)
-    sums = client.get(f"/dumps/{CHECKSUMS_NAME}").get_data(as_text=True)
+    sums = client.get(f"/dumps/{CHECKSUMS_NAME}", buffered=True).get_data(as_text=True)
     for name, body in dump_bodies.items():
         digest = hashlib.sha256(body).hexdigest()
-        assert name in index
+        assert f'href="/dumps/{name}"' in index
         assert digest in index
         assert str(len(body)) in index
         assert f"{digest}  {name}" in sums
+    assert len(sums.splitlines()) == len(dump_bodies)
 
 
-def test_dumps_are_served_with_their_types(client: FlaskClient) -> None:
-    for media_type in (*media.DATASET_TYPES, *media.GRAPH_TYPES):
-        response = client.get(f"/dumps/{DUMP_STEM}.{media_type.extension}")
+def test_dumps_are_sent_from_disk_with_validators(
+    client: FlaskClient, publication: Publication, dump_bodies: dict[str, bytes]
+) -> None:
+    for dump in publication.dumps:
+        response = client.get(f"/dumps/{dump.name}", buffered=True)
         assert response.status_code == 200
-        assert response.mimetype == media_type.mime
-        assert (
-            client.get(
-                response.request.path, headers={"If-None-Match": response.headers["ETag"]}
-            ).status_code
-            == 304
+        assert response.mimetype == (
+            "application/gzip" if dump.compressed else dump.media_type.mime
         )
+        assert int(response.headers["Content-Length"]) == dump.size == len(response.data)
+        assert response.headers["ETag"] == f'"{dump.sha256}"'
+        assert response.headers["Accept-Ranges"] == "bytes"
+        assert "Last-Modified" in response.headers
+        for condition in (
+            {"If-None-Match": response.headers["ETag"]},
+            {"If-Modified-Since": response.headers["Last-Modified"]},
+        ):
+            again = client.get(f"/dumps/{dump.name}", headers=condition, buffered=True)
+            assert again.status_code == 304, (dump.name, condition)
     assert client.get("/dumps/nothing.zip").status_code == 404
     assert client.get("/dumps").status_code == 308
+
+
+def test_a_dump_is_sent_in_ranges(client: FlaskClient, dump_bodies: dict[str, bytes]) -> None:
+    name = f"{DUMP_STEM}.nt"
+    body = dump_bodies[name]
+    part = client.get(f"/dumps/{name}", headers={"Range": "bytes=100-1099"}, buffered=True)
+    assert part.status_code == 206
+    assert part.data == body[100:1100]
+    assert part.headers["Content-Range"] == f"bytes 100-1099/{len(body)}"
+    tail = client.get(f"/dumps/{name}", headers={"Range": "bytes=-10"}, buffered=True)
+    assert tail.data == body[-10:]
+    beyond = client.get(f"/dumps/{name}", headers={"Range": f"bytes={len(body)}-"}, buffered=True)
+    assert beyond.status_code == 416
+    # A range of a version the client no longer has: the whole file.
+    stale = client.get(
+        f"/dumps/{name}", headers={"Range": "bytes=0-9", "If-Range": '"stale"'}, buffered=True
+    )
+    assert stale.status_code == 200
+    assert stale.data == body
+
+
+def test_gzip_variants_hold_the_same_bytes(dump_bodies: dict[str, bytes]) -> None:
+    for name, body in dump_bodies.items():
+        if name.endswith(".gz"):
+            assert gzip.decompress(body) == dump_bodies[name[: -len(".gz")]], name
 
 
 def test_nquads_dump_loads_into_a_fresh_store(
@@ -91,6 +143,20 @@ def test_trig_dump_keeps_the_named_graphs(store: ox.Store, dump_bodies: dict[str
         assert len(list(fresh.quads_for_pattern(None, None, None, graph))) == len(
             list(store.quads_for_pattern(None, None, None, graph))
         )
+
+
+def test_each_graph_dump_is_its_graph(
+    store: ox.Store, publication: Publication, dump_bodies: dict[str, bytes]
+) -> None:
+    for dump in publication.dumps:
+        if dump.graph is None or dump.compressed:
+            continue
+        expected = rdflib.Graph()
+        triples = [
+            q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(dump.graph))
+        ]
+        expected.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
+        assert isomorphic(parse(dump_bodies[dump.name], "application/n-triples"), expected)
 
 
 @pytest.mark.parametrize(
@@ -147,43 +213,55 @@ def void(app: Flask) -> rdflib.Graph:
 
 def test_void_counts(void: rdflib.Graph, store: ox.Store, merged: rdflib.Graph) -> None:
     assert int(void.value(DATASET, VOID.triples)) == len(store)
+    assert int(void.value(DATASET, VOID.distinctSubjects)) == len(set(merged.subjects()))
+    assert int(void.value(DATASET, VOID.distinctObjects)) == len(set(merged.objects()))
+    entities = {s for s in merged.subjects() if str(s).startswith(iris.ENTITY_BASE)}
+    assert int(void.value(DATASET, VOID.entities)) == len(entities)
     partitions = {
         void.value(p, VOID["class"]): int(void.value(p, VOID.entities))
         for p in void.objects(DATASET, VOID.classPartition)
     }
-    ps = rdflib.Namespace(iris.ONTOLOGY_NS)
-    assert partitions[ps.State] == len(set(merged.subjects(rdflib.RDF.type, ps.State)))
+    for kind in {o for o in merged.objects(None, rdflib.RDF.type) if isinstance(o, rdflib.URIRef)}:
+        assert partitions[kind] == len(set(merged.subjects(rdflib.RDF.type, kind))), kind
     properties = {
         void.value(p, VOID.property): int(void.value(p, VOID.triples))
         for p in void.objects(DATASET, VOID.propertyPartition)
     }
-    assert properties[rdflib.RDFS.label] == len(
-        list(merged.triples((None, rdflib.RDFS.label, None)))
-    )
+    assert properties == {
+        p: len(list(merged.triples((None, p, None)))) for p in set(merged.predicates())
+    }
     for graph in store.named_graphs():
         subset = rdflib.URIRef(graph.value)
         assert (DATASET, VOID.subset, subset) in void
         assert int(void.value(subset, VOID.triples)) == len(
             list(store.quads_for_pattern(None, None, None, graph))
         )
+        assert void.value(subset, rdflib.DCTERMS.license) is not None
+        assert void.value(subset, VOID.dataDump) is not None
 
 
 def test_void_links_dumps_endpoint_space_licence_sources(
     void: rdflib.Graph, dump_bodies: dict[str, bytes]
 ) -> None:
     dumps = set(void.objects(DATASET, VOID.dataDump))
-    assert dumps == {rdflib.URIRef(iris.DUMPS_BASE + name) for name in DUMP_NAMES}
+    whole = [*DUMP_NAMES, *(name + ".gz" for name in DUMP_NAMES)]
+    assert dumps == {rdflib.URIRef(iris.DUMPS_BASE + name) for name in whole}
     assert void.value(DATASET, VOID.sparqlEndpoint) == rdflib.URIRef(iris.SPARQL_ENDPOINT_IRI)
     assert str(void.value(DATASET, VOID.uriSpace)) == iris.ENTITY_BASE
     assert void.value(DATASET, rdflib.DCTERMS.license) is not None
     assert void.value(DATASET, rdflib.DCTERMS.modified) is not None
     assert len(list(void.objects(DATASET, rdflib.DCTERMS.source))) > 10
-    for distribution in void.objects(DATASET, DCAT.distribution):
+    distributions = list(void.subjects(rdflib.RDF.type, DCAT.Distribution))
+    assert len(distributions) == len(dump_bodies)
+    for distribution in distributions:
         url = void.value(distribution, DCAT.downloadURL)
-        body = dump_bodies[str(url)[len(iris.DUMPS_BASE) :]]
+        name = str(url)[len(iris.DUMPS_BASE) :]
+        body = dump_bodies[name]
         assert int(void.value(distribution, DCAT.byteSize)) == len(body)
         checksum = void.value(distribution, SPDX.checksum)
         assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(body).hexdigest()
+        compressed = void.value(distribution, DCAT.compressFormat)
+        assert (compressed is not None) == name.endswith(".gz")
 
 
 def test_void_is_negotiated(client: FlaskClient) -> None:
@@ -195,6 +273,25 @@ def test_void_is_negotiated(client: FlaskClient) -> None:
     assert client.get("/.well-known/void", headers={"Accept": "image/png"}).status_code == 406
 
 
+def test_a_graph_states_its_own_licence(tmp_path: Path, make_app) -> None:
+    noncommercial = "https://creativecommons.org/licenses/by-nc/4.0/"
+    graph = iris.user_graph_iri("eto.ttl")
+    data = tmp_path / "eto.ttl"
+    data.write_text(
+        f"<{graph}> <http://purl.org/dc/terms/license> <{noncommercial}> .\n"
+        '<http://example.org/chip> <http://www.w3.org/2000/01/rdf-schema#label> "chip" .\n'
+    )
+    client = make_app(data_files=[str(data)]).test_client()
+    void = parse(client.get("/.well-known/void.ttl").data, "text/turtle")
+    assert void.value(rdflib.URIRef(graph), rdflib.DCTERMS.license) == rdflib.URIRef(noncommercial)
+    assert void.value(DATASET, rdflib.DCTERMS.license) == rdflib.URIRef(iris.LICENSE_IRI)
+    own = {str(url) for url in void.objects(rdflib.URIRef(graph), VOID.dataDump)}
+    plain = next(url for url in own if url.endswith(".nt"))
+    assert own == {plain, plain + ".gz"}
+    dump = client.get(plain[len(iris.CANONICAL_BASE) - 1 :], buffered=True)
+    assert b"<http://example.org/chip>" in dump.data
+
+
 # --- export ---------------------------------------------------------------------------------------
 
 
@@ -203,13 +300,17 @@ def test_export_writes_the_served_files(
 ) -> None:
     out = tmp_path / "export"
     assert cli.main(["export", "--out", str(out)]) == 0
+    # Another load of the same data, with other blank node labels: the same bytes.
     for name, body in dump_bodies.items():
-        assert (out / name).read_bytes() == body
+        assert (out / name).read_bytes() == body, name
     sums = (out / CHECKSUMS_NAME).read_text()
-    assert all(name in sums for name in DUMP_NAMES)
+    assert all(name in sums for name in dump_bodies)
     void = rdflib.Graph().parse(out / VOID_NAME, format="turtle")
     assert (DATASET, rdflib.RDF.type, VOID.Dataset) in void
     assert str(out / VOID_NAME) in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*dump_bodies, CHECKSUMS_NAME, VOID_NAME]
+    )
 
 
 def test_export_with_another_base_and_data(tmp_path: Path) -> None:

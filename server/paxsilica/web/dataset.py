@@ -1,11 +1,17 @@
-"""The dataset's downloads and description: /dumps/ (with checksums) and /.well-known/void."""
+"""The dataset's downloads and description: /dumps/ (with checksums) and /.well-known/void.
+
+The dumps are files written once per dataset version (paxsilica.publish.publication) and sent
+from disk as they are: Content-Length, ETag (their SHA-256), Last-Modified, conditional GETs
+and byte ranges (206) come with them, and no worker ever holds a dump in memory.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, send_file
 
 from paxsilica import media
-from paxsilica.publish.dumps import CHECKSUMS_NAME, Dumps, checksums
+from paxsilica.publish.dumps import CHECKSUMS_NAME
+from paxsilica.publish.publication import Publication
 from paxsilica.web import pages, policy
 from paxsilica.web.i18n import page_language, strings
 from paxsilica.web.linkeddata import answer_document
@@ -15,19 +21,20 @@ from paxsilica.web.templating import page_context, page_response
 blueprint = Blueprint("dataset", __name__)
 
 
-def dumps() -> Dumps:
-    """The dumps of the current application."""
-    return published().dumps
+def publication() -> Publication:
+    """The publication of the current application's dataset."""
+    return published().publication
 
 
 @blueprint.route("/dumps/")
 def index() -> Response:
     """The list of dumps, with sizes and checksums."""
     lang = page_language()
-    files = list(dumps().files().values())
+    files = publication().dumps
     body = render_template(
         "dumps.html",
-        files=files,
+        whole=[d for d in files if d.graph is None],
+        graphs=[d for d in files if d.graph is not None],
         checksums_name=CHECKSUMS_NAME,
         **page_context(lang, strings(lang)["dumps"]),
     )
@@ -42,29 +49,19 @@ def index_without_slash() -> Response:
 
 @blueprint.route("/dumps/<name>")
 def dump_file(name: str) -> Response:
-    """One dump file, or the checksum list."""
-    files = dumps().files()
+    """One dump file (or its gzip variant), or the checksum list, sent from disk."""
+    built = publication()
     if name == CHECKSUMS_NAME:
-        body, content_type, etag = (
-            checksums(list(files.values())),
-            media.PLAIN_TEXT.content_type,
-            None,
-        )
-    elif name in files:
-        dump = files[name]
-        body, content_type, etag = dump.body, dump.media_type.content_type, dump.sha256[:32]
-    else:
-        abort(404, description=f"no dump named {name!r}; dumps: " + ", ".join(files))
-    response = Response(body, content_type=content_type)
-    if etag:
-        response.set_etag(etag)
-    else:
-        response.add_etag()
-    return response.make_conditional(request)
+        return send_file(built.path_of(name), mimetype=media.PLAIN_TEXT.content_type)
+    dump = built.dump(name)
+    if dump is None:
+        names = ", ".join(d.name for d in built.dumps)
+        abort(404, description=f"no dump named {name!r}; dumps: {names}")
+    return send_file(built.path_of(name), mimetype=dump.content_type, etag=dump.sha256)
 
 
 def _void(extension: str | None) -> Response:
-    return answer_document(dumps().void(), "/.well-known/void", extension, pages.render_entity)
+    return answer_document(published().void(), "/.well-known/void", extension, pages.render_entity)
 
 
 @blueprint.route("/.well-known/void")

@@ -251,8 +251,8 @@ def serve(settings: Settings, wrap: Callable[[Callable], Callable] | None = None
     routes around the application.
     """
     application = build_application(settings)
-    if settings.store_path is None and settings.endpoint is None:
-        # Built here, in the master, so that every worker forked from it shares one copy.
-        application.extensions[EXTENSION_KEY].prepare()
+    # Read (or, without a store built by 'paxsilica load', built) here, in the master, so
+    # that every worker forked from it shares one copy: the dumps, the VoID, the home page.
+    application.extensions[EXTENSION_KEY].prepare()
     limits = QueryProcessLimits(isolate_network=not settings.queries_may_connect)
     Server(wrap(application) if wrap else application, gunicorn_options(settings), limits).run()
