@@ -18,6 +18,7 @@ from paxsilica.publish.documents import (
     entity_prefixes,
     serialize,
 )
+from paxsilica.publish.paging import PageError
 from paxsilica.rdf.store import build_store
 from publication_support import (
     FIXTURE,
@@ -201,3 +202,114 @@ def test_size_bound(fixture_store: ox.Store, docs: Documents, monkeypatch) -> No
             docs.graphs,
             nary_classes=docs.nary_classes,
         )
+
+
+# --- hubs: documents in pages -------------------------------------------------------------------
+
+HYDRA = iris.KNOWN_VOCABULARIES["hydra"]
+HUBS = [
+    iris.entity_iri("initiative", "pax-silica"),
+    iris.entity_iri("source", "seed-article"),
+    XT,
+]
+
+
+@pytest.fixture(scope="module")
+def paged(fixture_store: ox.Store) -> Documents:
+    """Documents whose pages hold three things pointing at the entity: the fixture has hubs."""
+    return Documents(fixture_store, load_settings({}), page_size=3)
+
+
+def hydra_value(graph: rdflib.Graph, subject, local: str):
+    return graph.value(subject, rdflib.URIRef(HYDRA + local))
+
+
+def without_paging(graph: rdflib.Graph) -> rdflib.Graph:
+    """The graph without what a page says of itself: Hydra terms and the pages' own IRIs."""
+    out = rdflib.Graph()
+    for s, p, o in graph:
+        if str(p).startswith(HYDRA) or str(o).startswith(HYDRA) or "?" in str(s):
+            continue
+        out.add((s, p, o))
+    return out
+
+
+def page_number(iri: str) -> str:
+    return iri.rpartition("page=")[2]
+
+
+def follow(docs: Documents, topic: str, property_iri: str | None = None) -> list[rdflib.Graph]:
+    """Every page of a document, read as a client would: each parsed alone (its blank nodes
+    its own), the next one found by hydra:next."""
+    pages, page = [], None
+    while True:
+        document = docs.entity(topic, page, property_iri)
+        graph = as_graph(document.triples)
+        pages.append(graph)
+        views = list(graph.objects(None, rdflib.URIRef(HYDRA + "view")))
+        assert len(views) == 1
+        following = hydra_value(graph, views[0], "next")
+        if following is None:
+            return pages
+        page = page_number(str(following))
+
+
+@pytest.mark.parametrize("topic", HUBS)
+def test_a_hubs_pages_make_its_whole_document(
+    paged: Documents, union: rdflib.Graph, topic: str
+) -> None:
+    pages = follow(paged, topic)
+    assert len(pages) > 1
+    whole = rdflib.Graph()
+    for page in pages:
+        whole += without_paging(page)
+    expected = expected_document(union, topic)
+    assert isomorphic(whole, expected)
+
+
+@pytest.mark.parametrize("topic", HUBS)
+def test_a_hubs_pages_count_what_points_at_it(
+    paged: Documents, union: rdflib.Graph, topic: str
+) -> None:
+    subject = rdflib.URIRef(topic)
+    pointing: dict[str, set] = {}
+    for s, p, _ in union.triples((None, None, subject)):
+        pointing.setdefault(str(p), set()).add(s)
+    first = as_graph(paged.entity(topic).triples)
+    document = rdflib.URIRef(iris.Site().document_for(topic))
+    total = len(set().union(*pointing.values()))
+    assert int(hydra_value(first, document, "totalItems")) == total
+    last = hydra_value(first, hydra_value(first, document, "view"), "last")
+    assert page_number(str(last)) == str(-(-total // 3))
+    collections = set(first.objects(document, rdflib.URIRef(HYDRA + "collection")))
+    assert len(collections) == len(pointing)
+    for collection in collections:
+        manages = hydra_value(first, collection, "manages")
+        assert hydra_value(first, manages, "object") == subject
+        prop = str(hydra_value(first, manages, "property"))
+        assert int(hydra_value(first, collection, "totalItems")) == len(pointing[prop])
+        # Following a property's own pages lists exactly what points at it through it.
+        listed = set()
+        for page in follow(paged, topic, prop):
+            listed |= {s for s, _, _ in page.triples((None, rdflib.URIRef(prop), subject))}
+        assert listed == pointing[prop]
+
+
+def test_an_ordinary_document_is_whole_without_paging(paged: Documents) -> None:
+    document = paged.entity(MEMBERSHIP)
+    assert document.paging is None
+    assert not any(str(t.predicate.value).startswith(HYDRA) for t in document.triples)
+
+
+def test_pages_that_do_not_exist(paged: Documents) -> None:
+    hub = HUBS[0]
+    with pytest.raises(PageError, match="no page 99") as beyond:
+        paged.entity(hub, "99")
+    assert beyond.value.status == 404
+    with pytest.raises(PageError, match="page number") as word:
+        paged.entity(hub, "two")
+    assert word.value.status == 400
+    with pytest.raises(PageError, match="nothing points at"):
+        paged.entity(hub, None, "http://example.org/unused")
+    with pytest.raises(PageError, match="no page 2"):
+        paged.entity(MEMBERSHIP, "2")
