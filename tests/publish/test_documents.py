@@ -313,3 +313,26 @@ def test_pages_that_do_not_exist(paged: Documents) -> None:
         paged.entity(hub, None, "http://example.org/unused")
     with pytest.raises(PageError, match="no page 2"):
         paged.entity(MEMBERSHIP, "2")
+
+
+def test_blank_facts_and_blank_pointers_are_paged_whole(tmp_path) -> None:
+    hub = iris.entity_iri("state", "XB")
+    extra = tmp_path / "blank.ttl"
+    extra.write_text(
+        f"@prefix ps: <{iris.ONTOLOGY_NS}> .\n"
+        f'<{hub}> a ps:State ; <http://www.w3.org/2000/01/rdf-schema#label> "Blankland"@en .\n'
+        + "".join(
+            f"[] a ps:SupplyLink ; ps:supplier <{hub}> ; ps:sharePercent {n} ;"
+            f' ps:note [ ps:text "nested {n}" ] .\n'
+            for n in range(5)
+        )
+        + "".join(f'[] ps:mentions <{hub}> ; ps:text "plain {n}" .\n' for n in range(3))
+    )
+    store = build_store([FIXTURE, extra], progress=False)
+    docs = Documents(store, load_settings({}), page_size=2)
+    pages = follow(docs, hub)
+    assert len(pages) == 4
+    whole = rdflib.Graph()
+    for page in pages:
+        whole += without_paging(page)
+    assert isomorphic(whole, expected_document(published_union(store), hub))

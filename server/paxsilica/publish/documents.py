@@ -151,13 +151,14 @@ def triple_order(topic: str) -> Callable[[ox.Triple], tuple]:
 def _blank_closure(
     store: ReadableStore, triples: set[ox.Triple], graphs: Sequence[ox.NamedNode], topic: str
 ) -> None:
-    """Add to ``triples`` the description of every blank node they mention, recursively."""
-    described = {t.subject for t in triples if isinstance(t.subject, ox.BlankNode)}
+    """Add to ``triples`` the description of every blank node they mention, recursively.
+
+    A blank node that is a subject may be described in part only (one pointing at the
+    topic), so every one is looked up.
+    """
+    described: set[ox.BlankNode] = set()
     pending = [
-        term
-        for t in triples
-        for term in (t.subject, t.object)
-        if isinstance(term, ox.BlankNode) and term not in described
+        term for t in triples for term in (t.subject, t.object) if isinstance(term, ox.BlankNode)
     ]
     while pending:
         node = pending.pop()
