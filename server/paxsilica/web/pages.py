@@ -114,22 +114,29 @@ def _page_parameter() -> str | None:
 
 
 def _index_page(view_of: Callable, title_of: Callable[[Any, str], str]) -> Response:
-    """A page of an index: its view made by ``view_of`` (the index views' shared arguments)."""
+    """A page of an index: its view made by ``view_of`` (the index views' shared arguments),
+    kept once made (the data does not change; the cache is bounded)."""
     lang = page_language()
     dataset = published()
-    try:
-        view = view_of(
-            dataset.documents,
-            dataset.publication,
-            _page_parameter(),
-            lang,
-            href_for,
-            dataset.ontology_labels,
-        )
-    except PageError as error:
-        abort(error.status, description=str(error))
-    context = page_context(lang, title_of(view, lang))
-    return page_response(render_template("index.html", view=view, **context))
+    page = _page_parameter()
+
+    def render() -> bytes:
+        try:
+            view = view_of(
+                dataset.documents,
+                dataset.publication,
+                page,
+                lang,
+                href_for,
+                dataset.ontology_labels,
+            )
+        except PageError as error:
+            abort(error.status, description=str(error))
+        context = page_context(lang, title_of(view, lang))
+        return render_template("index.html", view=view, **context).encode()
+
+    key = f"index {lang} {request.script_root} {request.full_path}"
+    return page_response(dataset.pages.get(key, render))
 
 
 @blueprint.route("/index/")

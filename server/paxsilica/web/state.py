@@ -34,7 +34,7 @@ class Published:
     # The SPARQL endpoint (web.sparql.SparqlService), once its blueprint is installed.
     sparql: Any = None
     # Pages built from the data alone, by key (language, root): they never change.
-    pages: BoundedCache = field(default_factory=lambda: BoundedCache(64))
+    pages: BoundedCache = field(default_factory=lambda: BoundedCache(256))
     # Prepared answers for documents, by document and variant (format, language, root).
     answers: BoundedCache = field(default_factory=lambda: BoundedCache(PREPARED_ANSWERS))
     _ontology_labels: Labels | None = None
