@@ -44,7 +44,10 @@ def test_sorted_lines_sort_on_disk_in_small_chunks(tmp_path: Path) -> None:
         f"{rng.randrange(5000):05d} {'x' * rng.randrange(40)}\n".encode() for _ in range(20000)
     ]
     with SortedLines(tmp_path, chunk_bytes=4096) as sorter:
-        sorter.extend(lines)
+        for line in lines[:10000]:
+            sorter.add(line)
+        for start in range(10000, len(lines), 100):
+            sorter.extend(lines[start : start + 100])
         assert list(sorter) == sorted(set(lines))
         assert sorter.count() == len(set(lines))
         assert len(list(sorter.directory.iterdir())) > 50  # it did spill to many runs

@@ -369,12 +369,13 @@ def write_dumps(
     out_dir: Path,
     scratch: Path,
     site: iris.Site,
-    merged_line: Callable[[bytes], None],
+    merged: Callable[[Iterable[bytes]], Iterable[bytes]] = lambda lines: lines,
     report: Callable[[str], None] = lambda _: None,
 ) -> list[DumpFile]:
     """Write every dump into ``out_dir`` from the sorted graphs; return them in listing order.
 
-    ``merged_line`` is called with each line of the merged graph, in order (the statistics).
+    The merged graph's lines pass through ``merged`` on their way to its dump, in order (the
+    statistics count them there).
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     prefixes = site.prefixes
@@ -386,14 +387,12 @@ def write_dumps(
     writers.submit("nquads", target[media.N_QUADS], sources)
     writers.submit("trig", target[media.TRIG], sources, prefixes)
     report("merging the graphs")
-    merged = scratch / "merged.nt"
-    with open(merged, "wb", buffering=RUN_BUFFER_BYTES) as out:
-        for line in merge_unique(g.path for g in sorted_graphs):
-            out.write(line)
-            merged_line(line)
-    writers.submit("copy", target[media.N_TRIPLES], str(merged), "ntriples", None)
+    merged_path = scratch / "merged.nt"
+    with open(merged_path, "wb", buffering=RUN_BUFFER_BYTES) as out:
+        out.writelines(merged(merge_unique(g.path for g in sorted_graphs)))
+    writers.submit("copy", target[media.N_TRIPLES], str(merged_path), "ntriples", None)
     for media_type in (media.TURTLE, media.RDF_XML, media.JSON_LD):
-        writers.submit("graph", target[media_type], str(merged), media_type.key, prefixes)
+        writers.submit("graph", target[media_type], str(merged_path), media_type.key, prefixes)
     for g in sorted_graphs:
         name = graph_dump_name(g.graph, site, names)
         writers.submit("copy", str(out_dir / name), str(g.path), "ntriples", g.graph)

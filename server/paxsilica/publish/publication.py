@@ -171,7 +171,9 @@ def build_publication(
     try:
         sorted_graphs = sort_graphs(store, graphs, scratch, say)
         counter = StatisticsCounter(scratch, site.entity_base)
-        dumps = write_dumps(sorted_graphs, directory / DUMPS_DIR, scratch, site, counter.add, say)
+        dumps = write_dumps(
+            sorted_graphs, directory / DUMPS_DIR, scratch, site, counter.counted, say
+        )
         say("counting")
         statistics = counter.finish(directory / INDEX_DIR)
     finally:

@@ -43,9 +43,12 @@ class SortedLines:
             self.spill()
 
     def extend(self, lines: Iterable[bytes]) -> None:
-        """Add lines (each ending with a newline)."""
-        for line in lines:
-            self.add(line)
+        """Add lines (each ending with a newline): a list is taken whole, at once."""
+        batch = lines if isinstance(lines, list) else list(lines)
+        self._chunk.extend(batch)
+        self._chunk_size += sum(map(len, batch))
+        if self._chunk_size >= self.chunk_bytes:
+            self.spill()
 
     def spill(self) -> None:
         """Write the lines held in memory out as a sorted run, so that they cost no memory."""

@@ -8,6 +8,7 @@ too, sorted by IRI, for the paged class indexes (paxsilica.publish.class_index).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from paxsilica.publish.sorted_lines import SortedLines
 from paxsilica.rdf.terms import RDF_TYPE
 
 _RDF_TYPE = f"<{RDF_TYPE.value}>".encode()
+# Objects handed to their sorter at once.
+BATCH = 10_000
 
 
 @dataclass
@@ -63,34 +66,45 @@ def _iri(term: bytes) -> str | None:
 
 
 class StatisticsCounter:
-    """Counts the statistics of a merged graph given line by line, in sorted order."""
+    """Counts the statistics of a merged graph given line by line, in sorted order (once)."""
 
     def __init__(self, scratch: Path, entity_base: str):
         self.statistics = Statistics()
         self._entity_prefix = f"<{entity_base}".encode()
         self._objects = SortedLines(scratch)
         self._instances = ClassIndexWriter(scratch)
-        self._subject = b""
         self._properties: dict[bytes, int] = {}
         self._classes: dict[bytes, int] = {}
 
-    def add(self, line: bytes) -> None:
-        """Count one N-Triples line of the merged graph (lines come sorted and unique)."""
-        subject, predicate, rest = line.split(b" ", 2)
-        obj = rest[:-3]  # without " .\n"
+    def counted(self, lines: Iterable[bytes]) -> Iterator[bytes]:
+        """Count the N-Triples lines of the merged graph (sorted, unique) as they pass by."""
+        # One loop over locals: it runs once per triple of the dataset.
+        properties, classes = self._properties, self._classes
+        add_instance, entity_prefix = self._instances.add, self._entity_prefix
+        objects: list[bytes] = []
+        triples = subjects = entities = 0
+        previous = b""
+        for line in lines:
+            subject, predicate, rest = line.split(b" ", 2)
+            obj = rest[:-3]  # without " .\n"
+            triples += 1
+            if subject != previous:
+                previous = subject
+                subjects += 1
+                entities += subject.startswith(entity_prefix)
+            properties[predicate] = properties.get(predicate, 0) + 1
+            if predicate == _RDF_TYPE and obj.startswith(b"<"):
+                classes[obj] = classes.get(obj, 0) + 1
+                if subject.startswith(b"<"):
+                    add_instance(obj, subject)
+            objects.append(obj + b"\n")
+            if len(objects) >= BATCH:
+                self._objects.extend(objects)
+                objects = []
+            yield line
+        self._objects.extend(objects)
         stats = self.statistics
-        stats.triples += 1
-        if subject != self._subject:
-            self._subject = subject
-            stats.subjects += 1
-            if subject.startswith(self._entity_prefix):
-                stats.entities += 1
-        self._properties[predicate] = self._properties.get(predicate, 0) + 1
-        if predicate == _RDF_TYPE and obj.startswith(b"<"):
-            self._classes[obj] = self._classes.get(obj, 0) + 1
-            if subject.startswith(b"<"):
-                self._instances.add(obj, subject)
-        self._objects.add(obj + b"\n")
+        stats.triples, stats.subjects, stats.entities = triples, subjects, entities
 
     def finish(self, index_directory: Path) -> Statistics:
         """Count the distinct objects, write the class indexes, and return the statistics."""
