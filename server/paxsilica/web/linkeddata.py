@@ -163,6 +163,9 @@ def entity(key: str) -> Response:
 
 def _page_selection() -> tuple[str | None, str | None, str]:
     """The page and property a request asks for, and the query string that says so."""
+    # Most requests have no query string: they skip Werkzeug's parsing of one.
+    if not request.environ.get("QUERY_STRING"):
+        return None, None, ""
     args = request.args
     page = args.get(PAGE_PARAMETER)
     prop = args.get(PROPERTY_PARAMETER)
@@ -177,8 +180,7 @@ def _page_selection() -> tuple[str | None, str | None, str]:
     return page, prop, page_query(int(page) if page and page.isdigit() else 1, property=prop)
 
 
-def _entity_page(iri: str) -> Document | None:
-    page, prop, _ = _page_selection()
+def _entity_page(iri: str, page: str | None, prop: str | None) -> Document | None:
     try:
         return documents().entity(iri, page, prop)
     except PageError as error:
@@ -194,21 +196,21 @@ def entity_document(key: str) -> Response:
     ``?page=N`` and ``?property=IRI`` choose a page of a hub's document.
     """
     stem, extension = _split_extension(key)
-    query = _page_selection()[2]
+    page, prop, query = _page_selection()
     known_format = extension is not None and media.by_extension(extension, media.DOCUMENT_TYPES)
     if known_format:
-        document = _entity_page(_entity_for_key(stem))
+        document = _entity_page(_entity_for_key(stem), page, prop)
         if document is not None:
             return answer_document(
                 document, f"/{DOCUMENT_PREFIX}{stem}", extension, pages.render_entity, query=query
             )
-    document = _entity_page(_entity_for_key(key))
+    document = _entity_page(_entity_for_key(key), page, prop)
     if document is not None:
         return answer_document(
             document, f"/{DOCUMENT_PREFIX}{key}", None, pages.render_entity, query=query
         )
     if extension is not None and not known_format:
-        document = _entity_page(_entity_for_key(stem))
+        document = _entity_page(_entity_for_key(stem), page, prop)
         if document is not None:  # a known entity, an unknown format: say which formats exist
             return answer_document(
                 document, f"/{DOCUMENT_PREFIX}{stem}", extension, pages.render_entity, query=query
