@@ -117,12 +117,16 @@ def cases(
     curie = iris.Site().curie(index_class)
     query = urllib.parse.quote(f"SELECT ?p ?o WHERE {{ <{hub}> ?p ?o }} LIMIT 100")
     middle = max(1, index_pages // 2)
+    # The second page of the hub's document (a synthetic state's has several).
+    paged = [
+        Case("hub page 2 (Turtle)", hub_path + "?page=2", TURTLE, throughput_goal=HUB_GOAL_PER_S)
+    ]
     return [
         Case("home page", "/", BROWSER),
         Case("class index page", f"/index/{curie}?page={middle}", BROWSER),
         Case("hub document (Turtle)", hub_path, TURTLE, throughput_goal=HUB_GOAL_PER_S),
         Case("hub document (HTML)", hub_path, BROWSER, throughput_goal=HUB_GOAL_PER_S),
-        Case("hub page 2 (Turtle)", hub_path + "?page=2", TURTLE, throughput_goal=HUB_GOAL_PER_S),
+        *(paged if len(hubs) > 1 else []),
         Case(
             f"hubs, {len(rotation)} rotating",
             rotation[-1],
@@ -132,7 +136,7 @@ def cases(
         ),
         Case("ordinary document", ordinary_path, TURTLE),
         Case("VoID", "/.well-known/void", TURTLE),
-        Case("dump, first byte", "/dumps/pax-silica.nt.gz", {}, first_byte=True),
+        Case("dump, first byte", "/dumps/pax-silica.nt", {}, first_byte=True),
         Case(
             "SPARQL query", f"/sparql?query={query}", {"Accept": "application/sparql-results+json"}
         ),
