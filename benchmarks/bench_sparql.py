@@ -1,7 +1,7 @@
 """SPARQL throughput: the endpoint against a bare Flask + pyoxigraph handler, in one run.
 
 Generates a synthetic dataset (benchmarks/synthetic.py), starts the production server
-(gunicorn with the options ``paxsilica serve`` uses) on it, with one benchmark-only reference
+(``paxsilica serve``: its event loop and slots, with their defaults) on it, with one reference
 mounted beside the application: /__bare/sparql, a Flask view that runs the query on the same
 store and serializes the answer, with no checks at all (no guard, no limits, no worker
 process, no negotiation): the ceiling of this stack. With wrk and 4 concurrent connections it
@@ -10,8 +10,8 @@ several rounds that alternate which goes first. The ratio is taken within each r
 measurements of a pair see the same background load, which on a shared 2-core machine drifts
 by a third between minutes) and its median printed per query (goal: at least 0.8 of the bare
 handler), beside the median rates; then the CPU time per request of the server's processes,
-split between the web processes and the query workers (those exist with
-PAXSILICA_QUERY_RUNNER=pool only: by default the web processes run the queries).
+split between the event loop and the query slots (the bare handler runs in the query slots
+too, as the endpoint does).
 
     .venv/bin/python benchmarks/bench_sparql.py [--triples 200000] [--seconds 3] [--rounds 5]
         [--cases "entity lookup,DESCRIBE"]
@@ -57,12 +57,18 @@ class Case:
     accept: str
 
 
-def query_mix(sizes: Sizes, seed: int = 7) -> list[Case]:
-    """The benchmark's queries over a synthetic dataset of the given sizes."""
+def query_mix(sizes: Sizes, seed: int = 7, variants: int = VARIANTS) -> list[Case]:
+    """The benchmark's queries over a synthetic dataset of the given sizes.
+
+    Each kind comes in ``variants`` variants: different entities where the kind has enough of
+    them, and for every kind whose constant repeats (a year, a root, a word) a filter on a
+    constant of its own that no row meets, so that no two variants are the same query and no
+    cache of answers or plans can serve one from another.
+    """
     rng = random.Random(seed)
 
     def some(kind: str, count: int) -> list[str]:
-        return [entity(kind, rng.randrange(count)).value for _ in range(VARIANTS)]
+        return [entity(kind, rng.randrange(count)).value for _ in range(variants)]
 
     json_results = "application/sparql-results+json"
     return [
@@ -78,8 +84,8 @@ def query_mix(sizes: Sizes, seed: int = 7) -> list[Case]:
             tuple(
                 PREFIXES + "SELECT ?link ?supplier ?share ?year ?source WHERE {\n"
                 f"  ?link ps:technology <{t}> ; ps:supplier ?supplier ; ps:sharePercent ?share ;\n"
-                "    ps:referenceYear ?year ; ps:source ?source .\n}"
-                for t in some("technology", sizes.technologies)
+                f"    ps:referenceYear ?year ; ps:source ?source . FILTER(?share != -{n})\n}}"
+                for n, t in enumerate(some("technology", sizes.technologies), 1)
             ),
             json_results,
         ),
@@ -88,12 +94,15 @@ def query_mix(sizes: Sizes, seed: int = 7) -> list[Case]:
             tuple(
                 PREFIXES + "SELECT ?supplier (COUNT(?link) AS ?links) (AVG(?share) AS ?average)\n"
                 f"WHERE {{ ?link ps:supplier ?supplier ; ps:sharePercent ?share ;\n"
-                f"  ps:referenceYear ?year FILTER(?year = {year}) }}\n"
+                f"  ps:referenceYear ?year FILTER(?year = {year} && ?share != -{n}) }}\n"
                 "GROUP BY ?supplier HAVING (COUNT(?link) > 1) ORDER BY DESC(?links) LIMIT 20"
-                for year in [
-                    f'"{2015 + n % 11}"^^<http://www.w3.org/2001/XMLSchema#gYear>'
-                    for n in range(VARIANTS)
-                ]
+                for n, year in enumerate(
+                    [
+                        f'"{2015 + n % 11}"^^<http://www.w3.org/2001/XMLSchema#gYear>'
+                        for n in range(variants)
+                    ],
+                    1,
+                )
             ),
             json_results,
         ),
@@ -101,8 +110,10 @@ def query_mix(sizes: Sizes, seed: int = 7) -> list[Case]:
             "property path",
             tuple(
                 PREFIXES + f"SELECT ?narrower ?label WHERE {{ ?narrower skos:broader+ <{t}> ;\n"
-                "  skos:prefLabel ?label }"
-                for t in [entity("technology", n % 4).value for n in range(VARIANTS)]
+                f'  skos:prefLabel ?label FILTER(?label != "variant {n}") }}'
+                for n, t in enumerate(
+                    [entity("technology", n % 4).value for n in range(variants)], 1
+                )
             ),
             json_results,
         ),
@@ -111,10 +122,12 @@ def query_mix(sizes: Sizes, seed: int = 7) -> list[Case]:
             tuple(
                 PREFIXES
                 + "SELECT ?company ?label WHERE { ?company a ps:Company ; rdfs:label ?label\n"
-                f'  FILTER(CONTAINS(LCASE(?label), "{word}")) }} LIMIT 50'
-                for word in [
-                    rng.choice(["silicon", "wafer", "quantum", "etch"]) for _ in range(VARIANTS)
-                ]
+                f'  FILTER(CONTAINS(LCASE(?label), "{word}") && ?label != "variant {n}") }} '
+                "LIMIT 50"
+                for n, word in enumerate(
+                    [rng.choice(["silicon", "wafer", "quantum", "etch"]) for _ in range(variants)],
+                    1,
+                )
             ),
             json_results,
         ),
@@ -158,7 +171,9 @@ def serve_child(port: int, data: str) -> None:
         return DispatcherMiddleware(app, {BARE_PREFIX: create_bare(store)})
 
     settings = load_settings(port=port, host="127.0.0.1", data_files=(data,))
-    serving.serve(settings, wrap=with_bare)
+    # The bare handler runs in the query slots, as the endpoint does: same processes, same
+    # priority, same admission, so that the ratio is the endpoint's own cost.
+    serving.serve(settings, wrap=with_bare, query_paths=(BARE_PREFIX + "/sparql",))
 
 
 LUA = """
@@ -209,23 +224,23 @@ def wrk(url: str, script: Path, seconds: int, connections: int) -> tuple[float, 
 def cpu_by_role(root: int) -> dict[str, float]:
     """CPU seconds (user and system) the server's processes have used so far, by role.
 
-    "query" is the query workers' zygote and its workers, with PAXSILICA_QUERY_RUNNER=pool
-    (reaped ones included: their time is added to the zygote's); "web" the rest: gunicorn's
-    master and workers, where the bare handler runs its queries, and by default the
-    endpoint's too.
+    "loop" is the event loop (the server's own process), "slots" the slot processes forked
+    from it, where both the endpoint and the bare handler run (reaped ones included: their
+    time is added to the loop's children's).
     """
     tick = os.sysconf("SC_CLK_TCK")
     stats = process_stats()
 
-    def seconds(pids: list[int]) -> float:
-        return sum(int(tick_count) for pid in pids for tick_count in stats[pid][11:15]) / tick
+    def seconds(pids: list[int], fields: slice) -> float:
+        return sum(int(tick_count) for pid in pids for tick_count in stats[pid][fields]) / tick
 
-    used = {"web": seconds([root]), "query": 0.0}
-    for child in (pid for pid, fields in stats.items() if int(fields[1]) == root):
-        tree = tree_pids(child, stats)
-        # The zygote is the master's one child that has children of its own.
-        used["query" if len(tree) > 1 else "web"] += seconds(tree)
-    return used
+    children = [pid for pid, fields in stats.items() if int(fields[1]) == root]
+    # The loop's own time (fields 14-15), and its children's: live slots and reaped ones.
+    return {
+        "loop": seconds([root], slice(11, 13)),
+        "slots": seconds([root], slice(13, 15))
+        + sum(seconds(tree_pids(child, stats), slice(11, 15)) for child in children),
+    }
 
 
 def answer(url: str, query: str, accept: str) -> bytes:
@@ -321,15 +336,17 @@ def _report(args, written: int, cases: list[Case], figures, cpu) -> None:
     print(f"lowest ratio: {worst:.2f}")
     print()
     print("CPU time per request, microseconds (medians; user and system, all server processes):")
-    print(f"{'query':<15} {'endpoint web':>13} {'+ workers':>10} {'= total':>8} {'bare':>8} "
+    print(f"{'query':<15} {'endpoint loop':>13} {'+ slots':>10} {'= total':>8} {'bare':>8} "
           f"{'extra':>7}")  # fmt: skip
     for case in cases:
-        web, query, bare = (
+        loop, slots, bare_loop, bare_slots = (
             statistics.median(cpu[(case.name, target, role)])
-            for target, role in (("endpoint", "web"), ("endpoint", "query"), ("bare", "web"))
+            for target in ("endpoint", "bare")
+            for role in ("loop", "slots")
         )
-        print(f"{case.name:<15} {web:>13.0f} {query:>10.0f} {web + query:>8.0f} {bare:>8.0f} "
-              f"{web + query - bare:>7.0f}")  # fmt: skip
+        bare = bare_loop + bare_slots
+        print(f"{case.name:<15} {loop:>13.0f} {slots:>10.0f} {loop + slots:>8.0f} {bare:>8.0f} "
+              f"{loop + slots - bare:>7.0f}")  # fmt: skip
 
 
 def main() -> int:

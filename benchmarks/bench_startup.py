@@ -26,15 +26,14 @@ SERVE = [sys.executable, "-m", "paxsilica", "serve"]
 
 BARE_SERVER = """
 import sys
-from paxsilica.web import server as serving
-from paxsilica.config import load_settings
+sys.path.insert(0, sys.argv[2])
+from harness import serve_gthread
 
 def app(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     return [b"ok"]
 
-settings = load_settings(port=int(sys.argv[1]), host="127.0.0.1")
-serving.Server(app, serving.gunicorn_options(settings)).run()
+serve_gthread(app, int(sys.argv[1]))
 """
 
 
@@ -68,7 +67,8 @@ def main() -> int:
         port = free_port()
         bare.append(
             time_to_first_answer(
-                [sys.executable, "-c", BARE_SERVER, str(port)], f"http://127.0.0.1:{port}/"
+                [sys.executable, "-c", BARE_SERVER, str(port), str(Path(__file__).parent)],
+                f"http://127.0.0.1:{port}/",
             )
         )
     served_median, bare_median = statistics.median(served), statistics.median(bare)

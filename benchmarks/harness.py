@@ -48,3 +48,33 @@ def tree_pids(root: int, stats: dict[int, list[str]] | None = None) -> list[int]
         found.append(pid)
         pending.extend(children.get(pid, ()))
     return found
+
+
+def serve_gthread(application, port: int, workers: int = 2, threads: int = 4) -> None:
+    """Serve a WSGI application as users deploy Flask: gunicorn's gthread workers, keep-alive.
+
+    The bare references of the benchmarks run this way (gunicorn is in the 'bench' extra).
+    """
+    from gunicorn.app.base import BaseApplication
+
+    options = {
+        "bind": f"127.0.0.1:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "keepalive": 5,
+        "preload_app": True,
+        "accesslog": None,
+        "control_socket_disable": True,
+    }
+
+    class Server(BaseApplication):
+        def load_config(self) -> None:
+            for name, value in options.items():
+                if name in self.cfg.settings:
+                    self.cfg.set(name, value)
+
+        def load(self):
+            return application
+
+    Server().run()

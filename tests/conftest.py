@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pyoxigraph as ox
 import pytest
@@ -15,7 +15,6 @@ from paxsilica.config import load_settings
 from paxsilica.rdf.remote import Endpoint, push_dataset
 from paxsilica.rdf.store import build_store
 from paxsilica.web.app import create_app
-from paxsilica.web.state import published
 from virtuoso import VirtuosoServer
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -39,18 +38,13 @@ def bundled_store() -> ox.Store:
 
 
 @pytest.fixture(scope="session")
-def make_app() -> Iterator:
-    """Make applications from settings (over the bundled data), and stop each after the tests."""
-    made: list[Flask] = []
+def make_app() -> Callable[..., Flask]:
+    """Make applications from settings (over the bundled data); they fork nothing to stop."""
 
     def make(**settings) -> Flask:
-        app = create_app(load_settings({}, **settings))
-        made.append(app)
-        return app
+        return create_app(load_settings({}, **settings))
 
-    yield make
-    for app in made:
-        published(app).sparql.runner.close()
+    return make
 
 
 @pytest.fixture(scope="session")

@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 
@@ -43,3 +44,13 @@ def process_stats() -> dict[int, list[str]]:
             if fields[0] != "Z":
                 found[int(entry)] = fields
     return found
+
+
+def wait_for(condition, timeout: float = 20.0) -> bool:
+    """Poll a condition every 50 ms; whether it held before the timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False

@@ -57,7 +57,16 @@ def published_union(store: ox.Store, public_base: str = iris.CANONICAL_BASE) -> 
 def nary_classes(union: rdflib.Graph, public_base: str) -> set[rdflib.URIRef]:
     """The classes of n-ary facts, whose facts a document includes whole, with subclasses."""
     ps = rdflib.Namespace(iris.Site(public_base).ontology_ns)
-    nary = {ps.Membership, ps.SupplyLink, ps.Claim, ORG.Membership}
+    nary = {
+        ps.Membership,
+        ps.Participation,
+        ps.SupplyLink,
+        ps.Provision,
+        ps.WorldTotal,
+        ps.StatusAssessment,
+        ps.Claim,
+        ORG.Membership,
+    }
     changed = True
     while changed:
         changed = False
@@ -139,7 +148,7 @@ def parse(body: bytes, mime: str) -> rdflib.Graph:
     return graph
 
 
-# --- a live gunicorn server --------------------------------------------------------------------
+# --- a live server --------------------------------------------------------------------
 
 
 def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
@@ -158,11 +167,34 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) ->
     raise RuntimeError(f"server did not answer {url} within {timeout} s")
 
 
+def wait_until_published(base: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Poll the VoID until it answers 200 (not 503: being built); raise if the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(base + ".well-known/void.nt", timeout=5):
+                return
+        except urllib.error.HTTPError as error:
+            if error.code != 503:
+                raise RuntimeError(f"the VoID answered {error.code}") from None
+        time.sleep(0.1)
+    raise RuntimeError(f"the dumps of {base} were not built within {timeout} s")
+
+
 @contextlib.contextmanager
 def live_server(
-    extra_args: Sequence[str] = (), env: dict[str, str] | None = None, workers: int = 2
+    extra_args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    workers: int = 2,
+    published: bool = True,
 ) -> Iterator[str]:
-    """Run ``paxsilica serve`` (gunicorn) on 127.0.0.1 with --base-iri its own address.
+    """Run ``paxsilica serve`` on 127.0.0.1 with --base-iri its own address.
+
+    ``workers`` is its number of query slots and of document slots. With ``published`` it
+    yields once the dumps and the VoID (built in the background after start-up) are ready,
+    so that the building process neither shows among the server's nor competes for the CPU.
 
     The port is PAXSILICA_PORT from ``env`` when given there (and then not passed as an
     option), else a free one. Yields the base URL; the server is stopped on exit.
@@ -177,7 +209,8 @@ def live_server(
     base = f"http://127.0.0.1:{port}/"
     command = [
         sys.executable, "-m", "paxsilica", "serve",
-        "--host", "127.0.0.1", *port_option, "--workers", str(workers),
+        "--host", "127.0.0.1", *port_option,
+        "--query-slots", str(workers), "--document-slots", str(workers),
         "--base-iri", base, *extra_args,
     ]  # fmt: skip
     with tempfile.TemporaryFile() as log:
@@ -191,6 +224,8 @@ def live_server(
         try:
             try:
                 wait_until_up(base + "ontology.ttl", process)
+                if published:
+                    wait_until_published(base, process)
             except RuntimeError as error:
                 log.seek(0)
                 raise RuntimeError(
@@ -202,8 +237,8 @@ def live_server(
 
 
 def server_processes(base: str) -> set[int]:
-    """The live processes of the server live_server started for base: gunicorn's master, its
-    workers and, with the query pool, the zygote and its query workers.
+    """The live processes of the server live_server started for base: its event loop and the
+    slots forked from it.
 
     They all carry the command line of ``paxsilica serve``, with base as its --base-iri.
     """

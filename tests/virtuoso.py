@@ -37,8 +37,8 @@ CheckpointInterval = 60
 CaseMode = 2
 DirsAllowed = ., {dir}, {vad}
 VADInstallDir = {vad}/
-NumberOfBuffers = 20000
-MaxDirtyBuffers = 15000
+NumberOfBuffers = {buffers}
+MaxDirtyBuffers = {dirty_buffers}
 MaxQueryMem = 1G
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
@@ -59,7 +59,10 @@ class VirtuosoServer:
     user = "dba"
     password = "dba"  # the fresh database's default; the server listens on loopback only
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, buffers: int = 20_000):
+        # Pages of 8 KiB Virtuoso keeps in memory (the tests' data is small); three quarters of
+        # them may be dirty, as Virtuoso's own sizing table has it.
+        self.buffers = buffers
         self.directory = directory
         self.http_port = free_port()
         self.sql_port = free_port()
@@ -85,6 +88,8 @@ class VirtuosoServer:
                 http_port=self.http_port,
                 vad=VAD_DIR,
                 vsp=VSP_DIR,
+                buffers=self.buffers,
+                dirty_buffers=self.buffers * 3 // 4,
             )
         )
         self.process = subprocess.Popen(

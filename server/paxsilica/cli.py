@@ -90,8 +90,7 @@ def _serve(args: argparse.Namespace) -> int:
         args,
         host=args.host,
         port=args.port,
-        workers=args.workers,
-        query_runner=args.query_runner,
+        **{name: getattr(args, name) for name in SERVING_OPTIONS},
         store_path=args.store,
         endpoint=args.endpoint,
         endpoint_graph=args.endpoint_graph,
@@ -112,6 +111,20 @@ def _export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _build_data(args: argparse.Namespace) -> int:
+    from paxsilica.importers import build
+    from paxsilica.importers.common import RowError
+
+    try:
+        written = build.build_data(args.source)
+    except (RowError, OSError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for path in written:
+        print(path)
+    return EXIT_OK
+
+
 def _add_data_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--base-iri",
@@ -124,7 +137,9 @@ def _add_data_options(command: argparse.ArgumentParser) -> None:
         action="extend",
         metavar="FILE",
         help="RDF files to publish besides the bundled data (.ttl .nt .nq .trig .rdf .jsonld); "
-        "repeatable, each file in its own graph",
+        "repeatable, each file in its own graph. The store keeps numbers, booleans and dates by "
+        'value, so it gives them back in canonical form ("1.0"^^xsd:decimal as "1"; a '
+        "warning says how many literals of a file that concerns)",
     )
 
 
@@ -172,7 +187,48 @@ def _add_load(commands) -> None:
     load.set_defaults(handler=_load)
 
 
+# The serving options: (setting, type, metavar, help); each is also PAXSILICA_<SETTING>.
+SERVING_OPTIONS = {
+    "query_slots": (int, "N", "processes that run SPARQL queries, one at a time each (4 x CPUs)"),
+    "document_slots": (int, "N", "processes that serve documents, pages and dumps (CPUs, >= 2)"),
+    "queries_per_client": (
+        int,
+        "N",
+        "queries one client address may have running or waiting; more get 429 (4)",
+    ),
+    "query_queue": (int, "N", "queries that may wait for a busy slot (as many as slots)"),
+    "queue_timeout": (float, "SECONDS", "longest wait for a slot, then 503 (0.5)"),
+    "header_timeout": (float, "SECONDS", "time to send a request's headers, else 408 (10)"),
+    "body_timeout": (
+        float,
+        "SECONDS",
+        "time to send a request's body, else 408; a client that takes none of its answer "
+        "for as long is dropped (30)",
+    ),
+    "keepalive_timeout": (float, "SECONDS", "how long an idle connection stays open (5)"),
+    "query_memory_mib": (
+        int,
+        "MIB",
+        "memory all running queries may add together; past it the largest is stopped with "
+        "503 (40%% of the machine's memory)",
+    ),
+    "query_worker_recycle_mib": (
+        int,
+        "MIB",
+        "replace an idle slot that has grown by this much (1024; 0: never)",
+    ),
+    "graceful_timeout": (
+        float,
+        "SECONDS",
+        "on SIGTERM, time left to requests in flight before they get 503 (query timeout + 5)",
+    ),
+    "access_log": (str, "FILE", "log one line per answer to FILE, or '-' for stderr (none)"),
+}
+
+
 def _add_serve_limits(serve: argparse.ArgumentParser) -> None:
+    for name, (kind, metavar, text) in SERVING_OPTIONS.items():
+        serve.add_argument("--" + name.replace("_", "-"), type=kind, metavar=metavar, help=text)
     serve.add_argument(
         "--query-timeout",
         type=float,
@@ -197,8 +253,8 @@ def _add_serve_limits(serve: argparse.ArgumentParser) -> None:
 def _add_serve(commands) -> None:
     serve = commands.add_parser(
         "serve",
-        help="serve the dataset: linked data, HTML pages, dumps and SPARQL (gunicorn)",
-        description="Serve the bundled data (plus --data files) with gunicorn: entity IRIs "
+        help="serve the dataset: linked data, HTML pages, dumps and SPARQL",
+        description="Serve the bundled data (plus --data files): entity IRIs "
         "answer 303 to their documents, documents negotiate Turtle, JSON-LD, RDF/XML, "
         "N-Triples and HTML, dumps under /dumps/, VoID at /.well-known/void, SPARQL at "
         "/sparql. Options override PAXSILICA_* environment variables. Exit 2 when a data "
@@ -206,19 +262,6 @@ def _add_serve(commands) -> None:
     )
     serve.add_argument("--host", metavar="HOST", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=int, metavar="PORT", help="port to listen on (5000)")
-    serve.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        help="worker processes (2 x CPUs + 1; 2 with --query-runner pool)",
-    )
-    serve.add_argument(
-        "--query-runner",
-        choices=("serving", "pool"),
-        help="run SPARQL queries in the worker processes that serve them, one request at a "
-        "time each (serving, the default), or in query worker processes beside threaded "
-        "workers (pool)",
-    )
     serve.add_argument(
         "--store", metavar="DIR", help="serve a store built by 'paxsilica load' instead"
     )
@@ -253,6 +296,25 @@ def _add_export(commands) -> None:
     export.set_defaults(handler=_export)
 
 
+def _add_build_data(commands) -> None:
+    build_data = commands.add_parser(
+        "build-data",
+        help="regenerate instances/generated/ from the upstream files in instances/upstream/",
+        description="Map the upstream datasets (ETO Chip Explorer, USGS Mineral Commodity "
+        "Summaries 2026, the OWID country table) to Turtle in instances/generated/, one graph "
+        "each. A row the mapping cannot place stops it with the file, the line and why, and "
+        "nothing is written. Exit 2 then.",
+    )
+    build_data.add_argument(
+        "source",
+        nargs="?",
+        default="all",
+        choices=("all", "eto", "usgs", "countries"),
+        help="which generated file to write (all by default)",
+    )
+    build_data.set_defaults(handler=_build_data)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``paxsilica`` command."""
     parser = argparse.ArgumentParser(
@@ -260,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"paxsilica {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_add_validate, _add_load, _add_serve, _add_export):
+    for add in (_add_validate, _add_load, _add_serve, _add_export, _add_build_data):
         add(commands)
     return parser
 

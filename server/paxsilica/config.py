@@ -15,7 +15,6 @@ from typing import Any
 from paxsilica import iris
 
 ENV_PREFIX = "PAXSILICA_"
-QUERY_RUNNERS = ("serving", "pool")
 
 
 class SettingsError(ValueError):
@@ -58,8 +57,6 @@ class Settings:
 
     host: str = _setting("127.0.0.1", _text)
     port: int = _setting(5000, _integer)
-    # gunicorn worker processes; None: as many as suit the query runner (see web.server).
-    workers: int | None = _setting(None, _integer)
     base_iri: str = _setting(iris.CANONICAL_BASE, _text)
     # Paths separated by ':' in the environment, as PATH is.
     data_files: tuple[str, ...] = _setting((), _list_with(os.pathsep))
@@ -72,17 +69,34 @@ class Settings:
     max_body_bytes: int = _setting(1024 * 1024, _integer)
     max_query_string_bytes: int = _setting(16 * 1024, _integer)
     service_allow: tuple[str, ...] = _setting((), _list_with(","))
-    # Where SPARQL queries run: "serving" in the server's own worker processes, one request
-    # at a time each, a process ending when its query overruns (paxsilica serve only); "pool"
-    # in killable query worker processes beside a threaded server (any WSGI server). None: the
-    # server chooses ("serving" for paxsilica serve, "pool" for create_app).
-    query_runner: str | None = _setting(None, _optional_text)
-    # With the pool: queries one server process runs at once (each in its own worker process).
-    query_workers: int = _setting(4, _integer)
-    # A process running queries that has made this many MiB of memory its own (copies of the
-    # pages of the in-memory store it read, results it built) is replaced after its answer;
-    # 0: never.
+    # --- paxsilica serve (web.server, web.event_loop) ---
+    # Processes that run /sparql requests, one at a time each; None: 4 per CPU.
+    query_slots: int | None = _setting(None, _integer)
+    # Processes that serve everything else (documents, pages, dumps); None: 1 per CPU, 2 or more.
+    document_slots: int | None = _setting(None, _integer)
+    # Queries one client address may have running or waiting at once; more are answered 429.
+    queries_per_client: int = _setting(4, _integer)
+    # Queries that may wait for a busy slot (None: as many as there are query slots), and for
+    # how many seconds; beyond either, 503 with Retry-After.
+    query_queue: int | None = _setting(None, _integer)
+    queue_timeout: float = _setting(0.5, _number)
+    # Seconds a client has to send its request's headers, then its body (else 408), and that
+    # an idle kept-alive connection stays open.
+    header_timeout: float = _setting(10.0, _number)
+    body_timeout: float = _setting(30.0, _number)
+    keepalive_timeout: float = _setting(5.0, _number)
+    # MiB of memory all running queries together may add; past it the largest is stopped
+    # (503). None: 40% of the machine's memory.
+    query_memory_mib: int | None = _setting(None, _integer)
+    # A slot that has grown by this many MiB (copies of the pages of the in-memory store it
+    # read, results it built) is replaced while idle; 0: never.
     query_worker_recycle_mib: int = _setting(1024, _integer)
+    # Seconds SIGTERM leaves requests in flight to finish before they are answered 503;
+    # None: the query timeout plus 5.
+    graceful_timeout: float | None = _setting(None, _number)
+    # Where to log one line per answer (Common Log Format, with the time taken): a file, or
+    # "-" for standard error; None: no access log.
+    access_log: str | None = _setting(None, _optional_text)
 
     @property
     def queries_may_connect(self) -> bool:
@@ -104,23 +118,35 @@ def _convert(name: str, raw: Any) -> Any:
         raise SettingsError(f"setting {name}: {raw!r} is not a valid value ({error})") from None
 
 
-_POSITIVE = ("port", "max_rows", "max_body_bytes", "max_query_string_bytes", "query_workers")
+_POSITIVE = (
+    "port",
+    "max_rows",
+    "max_body_bytes",
+    "max_query_string_bytes",
+    "queries_per_client",
+    "header_timeout",
+    "body_timeout",
+    "keepalive_timeout",
+)
+# Settings that may be left unset (None: a default computed from the machine) but not zero.
+_POSITIVE_IF_SET = ("query_slots", "document_slots", "query_memory_mib", "graceful_timeout")
 
 
 def _check(settings: Settings) -> Settings:
     base = settings.base_iri
     if not (base.startswith("http://") or base.startswith("https://")) or not base.endswith("/"):
         raise SettingsError(f"setting base_iri: {base!r} must be an http(s) URL ending with '/'")
-    if settings.workers is not None and settings.workers <= 0:
-        raise SettingsError("setting workers: must be a positive number")
-    if settings.query_runner not in (None, *QUERY_RUNNERS):
-        raise SettingsError(
-            f"setting query_runner: {settings.query_runner!r} is not one of "
-            f"{', '.join(QUERY_RUNNERS)}"
-        )
     for name in _POSITIVE:
         if getattr(settings, name) <= 0:
             raise SettingsError(f"setting {name}: must be a positive number")
+    for name in _POSITIVE_IF_SET:
+        value = getattr(settings, name)
+        if value is not None and value <= 0:
+            raise SettingsError(f"setting {name}: must be a positive number")
+    for name in ("query_queue", "queue_timeout"):
+        value = getattr(settings, name)
+        if value is not None and value < 0:
+            raise SettingsError(f"setting {name}: must be 0 or more")
     if settings.query_worker_recycle_mib < 0:
         raise SettingsError("setting query_worker_recycle_mib: must be 0 (never) or more")
     if settings.query_timeout <= 0:

@@ -30,6 +30,9 @@ GRAPH_ONTOLOGY = GRAPH_BASE + "ontology"
 GRAPH_INSTANCES = GRAPH_BASE + "instances"
 GRAPH_SHAPES = GRAPH_BASE + "shapes"
 GRAPH_INFERRED = GRAPH_BASE + "inferred"
+# The ETO-derived data is licensed apart (CC BY-NC 4.0), and so is what is inferred from it.
+GRAPH_ETO = GRAPH_BASE + "eto"
+GRAPH_ETO_INFERRED = GRAPH_BASE + "eto-inferred"
 GRAPH_USER_BASE = GRAPH_BASE + "user/"
 
 # Vocabularies whose terms the data may use besides the project's own.

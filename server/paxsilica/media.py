@@ -21,7 +21,11 @@ class MediaType:
     label: str
     rdf_format: ox.RdfFormat | None = None
     results_format: ox.QueryResultsFormat | None = None
+    # Other media types that mean this format in an Accept header.
     aliases: tuple[str, ...] = field(default=())
+    # Other names clients give this format in a ``format``/``output`` parameter (SPARQLWrapper,
+    # YASGUI, Virtuoso- and Fuseki-style values).
+    names: tuple[str, ...] = field(default=())
 
     @property
     def content_type(self) -> str:
@@ -31,7 +35,14 @@ class MediaType:
 
 
 TURTLE = MediaType(
-    "turtle", "text/turtle", "ttl", "Turtle", ox.RdfFormat.TURTLE, aliases=("application/x-turtle",)
+    "turtle",
+    "text/turtle",
+    "ttl",
+    "Turtle",
+    ox.RdfFormat.TURTLE,
+    aliases=("application/x-turtle",),
+    # Turtle is N3 without N3's extensions, so an N3 reader reads it.
+    names=("n3", "text/n3", "text/rdf+n3"),
 )
 JSON_LD = MediaType(
     "jsonld",
@@ -40,6 +51,7 @@ JSON_LD = MediaType(
     "JSON-LD",
     ox.RdfFormat.JSON_LD,
     aliases=("application/json",),
+    names=("json-ld",),
 )
 RDF_XML = MediaType(
     "rdfxml",
@@ -48,6 +60,7 @@ RDF_XML = MediaType(
     "RDF/XML",
     ox.RdfFormat.RDF_XML,
     aliases=("application/xml", "text/xml"),
+    names=("rdf+xml", "rdf/xml"),
 )
 N_TRIPLES = MediaType(
     "ntriples",
@@ -56,8 +69,11 @@ N_TRIPLES = MediaType(
     "N-Triples",
     ox.RdfFormat.N_TRIPLES,
     aliases=("text/plain",),
+    names=("n-triples",),
 )
-N_QUADS = MediaType("nquads", "application/n-quads", "nq", "N-Quads", ox.RdfFormat.N_QUADS)
+N_QUADS = MediaType(
+    "nquads", "application/n-quads", "nq", "N-Quads", ox.RdfFormat.N_QUADS, names=("n-quads",)
+)
 TRIG = MediaType("trig", "application/trig", "trig", "TriG", ox.RdfFormat.TRIG)
 HTML = MediaType("html", "text/html", "html", "HTML", aliases=("application/xhtml+xml",))
 PLAIN_TEXT = MediaType("text", "text/plain", "txt", "Plain text")
@@ -69,6 +85,7 @@ SPARQL_JSON = MediaType(
     "SPARQL JSON",
     results_format=ox.QueryResultsFormat.JSON,
     aliases=("application/json",),
+    names=("sparql-results+json", "sparql-json"),
 )
 SPARQL_XML = MediaType(
     "xml",
@@ -77,6 +94,7 @@ SPARQL_XML = MediaType(
     "SPARQL XML",
     results_format=ox.QueryResultsFormat.XML,
     aliases=("application/xml", "text/xml"),
+    names=("sparql-results+xml", "sparql-xml"),
 )
 SPARQL_CSV = MediaType("csv", "text/csv", "csv", "CSV", results_format=ox.QueryResultsFormat.CSV)
 SPARQL_TSV = MediaType(
@@ -110,7 +128,8 @@ def by_name(name: str, offered: Sequence[MediaType]) -> MediaType | None:
     """
     name = name.strip().lower()
     for media_type in offered:
-        if name in (media_type.key, media_type.extension, media_type.mime, *media_type.aliases):
+        known = (media_type.key, media_type.extension, media_type.mime, *media_type.aliases)
+        if name in known or name in media_type.names:
             return media_type
     for media_type in offered:
         subtype = media_type.mime.split("/")[-1]

@@ -16,9 +16,9 @@ from sparql_results import competency_questions, expected_answer, read_expected,
 QUESTIONS = competency_questions()
 
 
-def test_there_are_ten_questions_each_with_an_answer() -> None:
+def test_there_are_seventeen_questions_each_with_an_answer() -> None:
     numbers = {question.stem[:2] for question in QUESTIONS}
-    assert numbers == {f"{n:02d}" for n in range(1, 11)}
+    assert numbers == {f"{n:02d}" for n in range(1, 18)}
     for question in QUESTIONS:
         assert expected_answer(question).exists(), question.name
 

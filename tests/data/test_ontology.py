@@ -90,8 +90,9 @@ def test_ontology_header_is_complete() -> None:
         assert {"en", "fr"} <= languages, predicate
 
 
-def test_commitments_quote_the_seed_article_verbatim(bundled_store: ox.Store) -> None:
-    """Each commitment's French text stands word for word in the seed article."""
+def test_quotations_of_the_seed_article_are_verbatim(bundled_store: ox.Store) -> None:
+    """Each commitment's French text, and each quotation in a claim of the seed article, stands
+    word for word in the seed article."""
     seed = paths.DATA_ROOT.parent / "shared" / "sources" / "pax-silica-article-fr.txt"
     if not seed.exists():
         pytest.skip(f"the seed article is not beside the checkout ({seed})")
@@ -99,8 +100,10 @@ def test_commitments_quote_the_seed_article_verbatim(bundled_store: ox.Store) ->
     _, rows = run_select(
         bundled_store,
         "PREFIX ps: <https://w3id.org/pax-silica/ontology#> "
-        "SELECT ?commitment ?text WHERE { ?commitment ps:quotedText ?text }",
+        "SELECT ?quoting ?text WHERE { ?quoting ps:quotedText ?text . "
+        "{ ?quoting a ps:Commitment } UNION "
+        "{ ?quoting ps:claimedBy <https://w3id.org/pax-silica/id/source/seed-article> } }",
     )
-    assert len(rows) == 11
-    for commitment, text in rows:
-        assert text in article, commitment
+    assert len(rows) == 13
+    for quoting, text in rows:
+        assert text in article, quoting

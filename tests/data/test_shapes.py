@@ -16,7 +16,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, RDFS, SH
 
-from paxsilica import iris, paths
+from paxsilica import bundle, iris, paths
 from paxsilica.validation import validate
 from sparql_results import TESTS_DIR
 
@@ -160,7 +160,8 @@ def test_share_percent_is_a_percentage_between_0_and_100_inclusive(
         f"ex:link-chips-company a ps:SupplyLink ;\n"
         '    <http://www.w3.org/2000/01/rdf-schema#label> "Share"@en , "Part"@fr ;\n'
         "    ps:supplier ex:company ; ps:technology ex:chips ; ps:supplyStage ps:MarketShare ;\n"
-        f"    ps:sharePercent {share} ; ps:shareQualifier ps:Exactly ;\n"
+        f"    ps:sharePercent {share} ; ps:shareBasis ps:StatedShare ;\n"
+        "    ps:shareQualifier ps:Exactly ;\n"
         "    ps:source ex:source ; ps:confidence ps:HighConfidence .\n",
         encoding="utf-8",
     )
@@ -179,7 +180,7 @@ def test_every_class_of_a_named_entity_is_the_target_of_a_node_shape(shapes: Gra
     for path in paths.ontology_files():
         ontology.parse(path)
     instances = Graph()
-    for path in paths.instance_files():
+    for path in bundle.instance_files():
         instances.parse(path)
     targeted = set(shapes.objects(None, SH.targetClass))
     used = {

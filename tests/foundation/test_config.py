@@ -14,11 +14,18 @@ def test_defaults() -> None:
 
 
 def test_environment_overrides_defaults_and_arguments_override_environment() -> None:
-    environ = {"PAXSILICA_PORT": "8001", "PAXSILICA_WORKERS": "3", "PAXSILICA_QUERY_TIMEOUT": "2.5"}
-    settings = load_settings(environ, port=9000, workers=None)
+    environ = {
+        "PAXSILICA_PORT": "8001",
+        "PAXSILICA_QUERY_SLOTS": "3",
+        "PAXSILICA_QUERY_TIMEOUT": "2.5",
+        "PAXSILICA_QUEUE_TIMEOUT": "0.25",
+    }
+    settings = load_settings(environ, port=9000, query_slots=None, queries_per_client=2)
     assert settings.port == 9000
-    assert settings.workers == 3
+    assert settings.query_slots == 3
     assert settings.query_timeout == 2.5
+    assert settings.queue_timeout == 0.25
+    assert settings.queries_per_client == 2
 
 
 def test_recycling_query_workers_can_be_turned_off_from_the_environment() -> None:
@@ -43,9 +50,12 @@ def test_lists_from_environment() -> None:
         ({"base_iri": "http://example.org"}, "ending with '/'"),
         ({"query_timeout": -1}, "setting query_timeout"),
         ({"query_worker_recycle_mib": -1}, "setting query_worker_recycle_mib"),
-        ({"workers": 0}, "setting workers"),
-        ({"workers": "many"}, "setting workers"),
-        ({"query_runner": "threads"}, "setting query_runner: 'threads' is not one of serving"),
+        ({"query_slots": 0}, "setting query_slots"),
+        ({"query_slots": "many"}, "setting query_slots"),
+        ({"queries_per_client": 0}, "setting queries_per_client"),
+        ({"header_timeout": 0}, "setting header_timeout"),
+        ({"query_queue": -1}, "setting query_queue"),
+        ({"query_memory_mib": 0}, "setting query_memory_mib"),
         ({"colour": "blue"}, "unknown settings: colour"),
     ],
 )
@@ -65,7 +75,6 @@ def test_every_setting_reads_its_own_type_from_the_environment() -> None:
     samples = {
         "host": "0.0.0.0",
         "port": "8080",
-        "workers": "3",
         "base_iri": "http://127.0.0.1:8080/",
         "data_files": "a.ttl",
         "store_path": "store",
@@ -77,13 +86,30 @@ def test_every_setting_reads_its_own_type_from_the_environment() -> None:
         "max_body_bytes": "100",
         "max_query_string_bytes": "100",
         "service_allow": "http://a/",
-        "query_runner": "pool",
-        "query_workers": "2",
+        "query_slots": "3",
+        "document_slots": "2",
+        "queries_per_client": "2",
+        "query_queue": "4",
+        "queue_timeout": "0.25",
+        "header_timeout": "5",
+        "body_timeout": "20",
+        "keepalive_timeout": "3",
+        "query_memory_mib": "512",
         "query_worker_recycle_mib": "0",
+        "graceful_timeout": "12.5",
+        "access_log": "-",
     }
     names = {spec.name for spec in fields(Settings)}
     assert names == set(samples), "a new setting needs a sample here"
-    expected_types = {"workers": int, "store_path": str, "endpoint": str}
+    expected_types = {
+        "store_path": str,
+        "endpoint": str,
+        "query_slots": int,
+        "document_slots": int,
+        "query_queue": int,
+        "query_memory_mib": int,
+        "graceful_timeout": float,
+    }
     for name, raw in samples.items():
         settings = load_settings({"PAXSILICA_" + name.upper(): raw})
         default = getattr(Settings(), name)

@@ -15,7 +15,7 @@ PACKAGE = Path(paxsilica.__file__).parent
 # the layers on one line are siblings and do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("paxsilica", "paxsilica.iris", "paxsilica.media", "paxsilica.paths"),
-    ("paxsilica.config",),
+    ("paxsilica.config", "paxsilica.bundle"),
     ("paxsilica.rdf",),
     ("paxsilica.sparql", "paxsilica.publish", "paxsilica.validation", "paxsilica.importers"),
     ("paxsilica.web",),

@@ -9,7 +9,7 @@ import pytest
 import rdflib
 from rdflib.compare import isomorphic
 
-from paxsilica import iris, media
+from paxsilica import bundle, iris, media
 from paxsilica.config import load_settings
 from paxsilica.publish.documents import (
     Documents,
@@ -57,7 +57,6 @@ def as_graph(triples) -> rdflib.Graph:
         MEMBERSHIP,
         iris.entity_iri("technology", "testium"),
         iris.entity_iri("source", "xt-gazette"),
-        iris.entity_iri("state", "JP"),
         iris.entity_iri("initiative", "pax-silica"),
         iris.entity_iri("technology", "gallium"),
     ],
@@ -207,10 +206,13 @@ def test_size_bound(fixture_store: ox.Store, docs: Documents, monkeypatch) -> No
 # --- hubs: documents in pages -------------------------------------------------------------------
 
 HYDRA = iris.KNOWN_VOCABULARIES["hydra"]
+JAPAN = iris.entity_iri("state", "JP")
 HUBS = [
     iris.entity_iri("initiative", "pax-silica"),
     iris.entity_iri("source", "seed-article"),
     XT,
+    # Japan supplies inputs of the ETO dataset: its pages carry the ETO data's licence.
+    JAPAN,
 ]
 
 
@@ -263,7 +265,8 @@ def test_a_hubs_pages_make_its_whole_document(
     whole = rdflib.Graph()
     for page in pages:
         whole += without_paging(page)
-    expected = expected_document(union, topic)
+    licence = bundle.CC_BY_NC if topic == JAPAN else iris.LICENSE_IRI
+    expected = expected_document(union, topic, license_iri=licence)
     assert isomorphic(whole, expected)
 
 
@@ -289,10 +292,14 @@ def test_a_hubs_pages_count_what_points_at_it(
         prop = str(hydra_value(first, manages, "property"))
         assert int(hydra_value(first, collection, "totalItems")) == len(pointing[prop])
         # Following a property's own pages lists exactly what points at it through it.
-        listed = set()
+        # (Blank nodes, each page parsed alone, are compared by number: an ontology restriction
+        # with owl:hasValue points at the initiative.)
+        listed: list = []
         for page in follow(paged, topic, prop):
-            listed |= {s for s, _, _ in page.triples((None, rdflib.URIRef(prop), subject))}
-        assert listed == pointing[prop]
+            listed += {s for s, _, _ in page.triples((None, rdflib.URIRef(prop), subject))}
+        named = {s for s in listed if not isinstance(s, rdflib.BNode)}
+        assert named == {s for s in pointing[prop] if not isinstance(s, rdflib.BNode)}
+        assert len(listed) == len(pointing[prop])
 
 
 def test_an_ordinary_document_is_whole_without_paging(paged: Documents) -> None:

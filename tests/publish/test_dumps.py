@@ -15,8 +15,8 @@ from flask.testing import FlaskClient
 from rdflib.compare import isomorphic
 
 from conftest import require_tool
-from paxsilica import cli, iris, media
-from paxsilica.publish.dumps import CHECKSUMS_NAME, DUMP_STEM, VOID_NAME
+from paxsilica import bundle, cli, iris, media
+from paxsilica.publish.dumps import ALL, CHECKSUMS_NAME, DUMP_STEM, VARIANTS, VOID_NAME
 from paxsilica.publish.publication import Publication
 from paxsilica.web.state import published
 from publication_support import parse
@@ -25,8 +25,11 @@ VOID = rdflib.Namespace(iris.KNOWN_VOCABULARIES["void"])
 DCAT = rdflib.Namespace(iris.KNOWN_VOCABULARIES["dcat"])
 SPDX = rdflib.Namespace(iris.KNOWN_VOCABULARIES["spdx"])
 DATASET = rdflib.URIRef(iris.DATASET_IRI)
-# The whole dataset's dumps: the quad formats and the merged graph's formats.
-DUMP_NAMES = [f"{DUMP_STEM}.{t.extension}" for t in (*media.DATASET_TYPES, *media.GRAPH_TYPES)]
+CC_BY = iris.LICENSE_IRI
+STEMS = (DUMP_STEM, bundle.APART_DUMP_STEM)
+DUMP_NAMES = [
+    f"{stem}.{t.extension}" for stem in STEMS for t in (*media.DATASET_TYPES, *media.GRAPH_TYPES)
+]
 
 
 @pytest.fixture(scope="module")
@@ -41,13 +44,22 @@ def publication(app: Flask) -> Publication:
         return published().publication
 
 
-@pytest.fixture(scope="module")
-def merged(store: ox.Store) -> rdflib.Graph:
-    """The source graph: every named graph of the store, merged."""
-    triples = [q.triple for q in store if isinstance(q.graph_name, ox.NamedNode)]
+def merged_graphs(store: ox.Store, apart: bool) -> rdflib.Graph:
+    """The project's own named graphs (or those licensed apart), merged."""
+    triples = [
+        q.triple
+        for q in store
+        if isinstance(q.graph_name, ox.NamedNode) and bundle.licensed_apart(q.graph_name) is apart
+    ]
     graph = rdflib.Graph()
     graph.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
     return graph
+
+
+@pytest.fixture(scope="module")
+def merged(store: ox.Store) -> rdflib.Graph:
+    """The source graph of the main dumps: the project's own named graphs, merged."""
+    return merged_graphs(store, apart=False)
 
 
 @pytest.fixture(scope="module")
@@ -132,6 +144,11 @@ def test_nquads_dump_loads_into_a_fresh_store(
 ) -> None:
     fresh = ox.Store()
     fresh.load(dump_bodies[f"{DUMP_STEM}.nq"], format=ox.RdfFormat.N_QUADS)
+    assert not any(bundle.licensed_apart(g) for g in fresh.named_graphs())
+    apart = ox.Store()
+    apart.load(dump_bodies[f"{bundle.APART_DUMP_STEM}.nq"], format=ox.RdfFormat.N_QUADS)
+    assert {g.value for g in apart.named_graphs()} == {iris.GRAPH_ETO, iris.GRAPH_ETO_INFERRED}
+    fresh.extend(apart)
     assert len(fresh) == len(store)
     assert set(fresh.named_graphs()) == set(store.named_graphs())
 
@@ -139,10 +156,31 @@ def test_nquads_dump_loads_into_a_fresh_store(
 def test_trig_dump_keeps_the_named_graphs(store: ox.Store, dump_bodies: dict[str, bytes]) -> None:
     fresh = ox.Store()
     fresh.load(dump_bodies[f"{DUMP_STEM}.trig"], format=ox.RdfFormat.TRIG)
+    fresh.load(dump_bodies[f"{bundle.APART_DUMP_STEM}.trig"], format=ox.RdfFormat.TRIG)
     for graph in store.named_graphs():
         assert len(list(fresh.quads_for_pattern(None, None, None, graph))) == len(
             list(store.quads_for_pattern(None, None, None, graph))
         )
+
+
+def canonical(quads) -> set[ox.Quad]:
+    """The quads with their blank nodes named canonically (RDFC-1.0): two sets of quads are
+    isomorphic when these are equal."""
+    dataset = ox.Dataset(quads)
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    return set(dataset)
+
+
+def parsed(body: bytes, rdf_format: ox.RdfFormat) -> set[ox.Quad]:
+    return canonical(ox.parse(body, format=rdf_format))
+
+
+def quads_of(store: ox.Store, graphs, merged: bool = False) -> set[ox.Quad]:
+    """The canonical quads of some graphs of the store (``merged``: as triples, one graph)."""
+    found = (q for g in graphs for q in store.quads_for_pattern(None, None, None, g))
+    if merged:
+        found = (ox.Quad(q.subject, q.predicate, q.object) for q in found)
+    return canonical(found)
 
 
 def test_each_graph_dump_is_its_graph(
@@ -151,12 +189,9 @@ def test_each_graph_dump_is_its_graph(
     for dump in publication.dumps:
         if dump.graph is None or dump.compressed:
             continue
-        expected = rdflib.Graph()
-        triples = [
-            q.triple for q in store.quads_for_pattern(None, None, None, ox.NamedNode(dump.graph))
-        ]
-        expected.parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES), format="nt")
-        assert isomorphic(parse(dump_bodies[dump.name], "application/n-triples"), expected)
+        expected = quads_of(store, [ox.NamedNode(dump.graph)], merged=True)
+        assert parsed(dump_bodies[dump.name], ox.RdfFormat.N_TRIPLES) == expected, dump.name
+        assert dump.licence == (bundle.CC_BY_NC if bundle.licensed_apart(dump.graph) else CC_BY)
 
 
 @pytest.mark.parametrize(
@@ -189,6 +224,104 @@ def test_jsonld_dump_is_isomorphic(dump_bodies: dict[str, bytes], merged: rdflib
     assert isomorphic(graph, merged)
 
 
+def test_eto_dumps_hold_the_eto_graphs_under_their_licence(
+    store: ox.Store, dump_bodies: dict[str, bytes], client: FlaskClient
+) -> None:
+    graph = rdflib.Graph().parse(
+        data=dump_bodies[f"{bundle.APART_DUMP_STEM}.nt"].decode(), format="nt"
+    )
+    assert isomorphic(graph, merged_graphs(store, apart=True))
+    eto = rdflib.URIRef(iris.GRAPH_ETO)
+    assert graph.value(eto, rdflib.DCTERMS.license) == rdflib.URIRef(bundle.CC_BY_NC)
+    index = client.get("/dumps/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "not for commercial use" in index
+    assert "CC BY-NC 4.0" in index
+
+
+# --- the instance-only variants (issue 14) ------------------------------------------------------
+
+NARROW = [v for v in VARIANTS if v.key != ALL]
+# What each variant holds, by graph: the instance graphs, and (the second) what is inferred.
+VARIANT_GRAPHS = {
+    "instances": {
+        iris.GRAPH_INSTANCES, bundle.COUNTRIES.graph, bundle.USGS.graph, bundle.ETO.graph,
+    },
+    "instances-inferred": {
+        iris.GRAPH_INSTANCES, bundle.COUNTRIES.graph, bundle.USGS.graph, bundle.ETO.graph,
+        iris.GRAPH_INFERRED, iris.GRAPH_ETO_INFERRED,
+    },
+}  # fmt: skip
+FORMATS = {media.N_QUADS: ox.RdfFormat.N_QUADS, media.N_TRIPLES: ox.RdfFormat.N_TRIPLES}
+FORMATS[media.TURTLE] = ox.RdfFormat.TURTLE
+
+
+def variant_graphs(store: ox.Store, key: str, apart: bool) -> list[ox.NamedNode]:
+    """The store's graphs a variant's part holds, by the list above (the fixture adds its own
+    instance graph, graph/user/publication.ttl)."""
+    expected = VARIANT_GRAPHS[key] | {iris.user_graph_iri("publication.ttl")}
+    return [
+        g for g in store.named_graphs() if g.value in expected and bundle.licensed_apart(g) is apart
+    ]
+
+
+@pytest.mark.parametrize("each", NARROW, ids=lambda v: v.key)
+@pytest.mark.parametrize("apart", [False, True], ids=["own", "apart"])
+def test_a_variant_holds_exactly_its_graphs(
+    store: ox.Store, dump_bodies: dict[str, bytes], each, apart: bool
+) -> None:
+    graphs = variant_graphs(store, each.key, apart)
+    assert graphs
+    stem = bundle.APART_DUMP_STEM if apart else DUMP_STEM
+    for media_type, rdf_format in FORMATS.items():
+        body = dump_bodies[f"{stem}{each.suffix}.{media_type.extension}"]
+        merged = media_type is not media.N_QUADS
+        assert parsed(body, rdf_format) == quads_of(store, graphs, merged), media_type.label
+        assert (
+            gzip.decompress(dump_bodies[f"{stem}{each.suffix}.{media_type.extension}.gz"]) == body
+        )
+    nquads = ox.Dataset(
+        ox.parse(dump_bodies[f"{stem}{each.suffix}.nq"], format=ox.RdfFormat.N_QUADS)
+    )
+    assert {q.graph_name for q in nquads} == set(graphs)
+
+
+@pytest.mark.parametrize("each", NARROW, ids=lambda v: v.key)
+def test_the_void_describes_each_variant(
+    void: rdflib.Graph, publication: Publication, dump_bodies: dict[str, bytes], each
+) -> None:
+    subset = rdflib.URIRef(f"{iris.CANONICAL_BASE}.well-known/void#{each.key}")
+    assert (DATASET, VOID.subset, subset) in void
+    assert "instance" in str(void.value(subset, rdflib.DCTERMS.title))
+    graphs = {str(g) for g in void.objects(subset, rdflib.DCTERMS.hasPart)}
+    assert graphs == {g for g in publication.statistics.graphs if each.holds(g)}
+    sizes = publication.statistics.graphs
+    assert int(void.value(subset, VOID.triples)) == sum(sizes[g] for g in graphs)
+    files = {d.name for d in publication.dumps if d.variant == each.key}
+    assert len(files) == 2 * 2 * len(each.formats)  # two parts, each format also gzipped
+    urls = {str(u)[len(iris.DUMPS_BASE) :] for u in void.objects(subset, VOID.dataDump)}
+    assert urls == files
+    for distribution in void.objects(subset, DCAT.distribution):
+        name = str(void.value(distribution, DCAT.downloadURL))[len(iris.DUMPS_BASE) :]
+        assert name in files
+        titles = {t.language: str(t) for t in void.objects(distribution, rdflib.DCTERMS.title)}
+        assert each.title["en"] in titles["en"]
+        assert each.title["fr"] in titles["fr"]
+        apart = name.startswith(bundle.APART_DUMP_STEM)
+        assert ("CC BY-NC" in titles["en"]) is apart
+        licence = bundle.CC_BY_NC if apart else CC_BY
+        assert void.value(distribution, rdflib.DCTERMS.license) == rdflib.URIRef(licence)
+        assert int(void.value(distribution, DCAT.byteSize)) == len(dump_bodies[name])
+        checksum = void.value(void.value(distribution, SPDX.checksum), SPDX.checksumValue)
+        assert str(checksum) == hashlib.sha256(dump_bodies[name]).hexdigest()
+
+
+def test_the_dumps_page_lists_the_variants(client: FlaskClient) -> None:
+    index = client.get("/dumps/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    for each in NARROW:
+        assert f'href="/dumps/{DUMP_STEM}{each.suffix}.nq"' in index
+        assert f'href="/dumps/{bundle.APART_DUMP_STEM}{each.suffix}.nq"' in index
+
+
 def test_ontology_rdfxml_loads_in_owlready2(client: FlaskClient, tmp_path: Path) -> None:
     owlready2 = pytest.importorskip("owlready2")
     path = tmp_path / "pax-silica.owl"
@@ -212,6 +345,8 @@ def void(app: Flask) -> rdflib.Graph:
 
 
 def test_void_counts(void: rdflib.Graph, store: ox.Store, merged: rdflib.Graph) -> None:
+    """The VoID describes the whole dataset, the graphs licensed apart included."""
+    merged = merged + merged_graphs(store, apart=True)
     assert int(void.value(DATASET, VOID.triples)) == len(store)
     assert int(void.value(DATASET, VOID.distinctSubjects)) == len(set(merged.subjects()))
     assert int(void.value(DATASET, VOID.distinctObjects)) == len(set(merged.objects()))
@@ -236,7 +371,8 @@ def test_void_counts(void: rdflib.Graph, store: ox.Store, merged: rdflib.Graph) 
         assert int(void.value(subset, VOID.triples)) == len(
             list(store.quads_for_pattern(None, None, None, graph))
         )
-        assert void.value(subset, rdflib.DCTERMS.license) is not None
+        licence = bundle.CC_BY_NC if bundle.licensed_apart(graph) else iris.LICENSE_IRI
+        assert void.value(subset, rdflib.DCTERMS.license) == rdflib.URIRef(licence)
         assert void.value(subset, VOID.dataDump) is not None
 
 
@@ -258,6 +394,8 @@ def test_void_links_dumps_endpoint_space_licence_sources(
         name = str(url)[len(iris.DUMPS_BASE) :]
         body = dump_bodies[name]
         assert int(void.value(distribution, DCAT.byteSize)) == len(body)
+        licence = bundle.CC_BY_NC if name.startswith(bundle.APART_DUMP_STEM) else iris.LICENSE_IRI
+        assert void.value(distribution, rdflib.DCTERMS.license) == rdflib.URIRef(licence)
         checksum = void.value(distribution, SPDX.checksum)
         assert str(void.value(checksum, SPDX.checksumValue)) == hashlib.sha256(body).hexdigest()
         compressed = void.value(distribution, DCAT.compressFormat)

@@ -70,6 +70,7 @@ def test_the_build_is_the_same_whatever_the_memory_it_may_use(
         "dumps",
         "index",
         "publication.json",
+        "statistics.json",
         "void.nt",
     ]
 

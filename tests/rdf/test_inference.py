@@ -49,16 +49,100 @@ def test_bundled_inferences(bundled_store: ox.Store) -> None:
     )
 
 
-@pytest.mark.parametrize(("share", "dominant"), [("65.1", True), ("65", False), ("12", False)])
-def test_dominant_supply_link_threshold(share: str, dominant: bool) -> None:
-    store = store_with(f'psid:link a ps:SupplyLink ; ps:sharePercent "{share}"^^xsd:decimal .')
+@pytest.mark.parametrize(
+    ("supplier", "share", "how", "dominant"),
+    [
+        (
+            "psid:state a ps:State",
+            "65.1",
+            "ps:shareBasis ps:StatedShare ; ps:shareQualifier ps:Exactly",
+            True,
+        ),
+        (
+            "psid:state a ps:State",
+            "65",
+            "ps:shareBasis ps:StatedShare ; ps:shareQualifier ps:Exactly",
+            False,
+        ),
+        (
+            "psid:state a ps:State",
+            "90",
+            "ps:shareBasis ps:StatedShare ; ps:shareQualifier ps:MoreThan",
+            True,
+        ),
+        # "About 98 %" is an approximation, not a firm share.
+        (
+            "psid:state a ps:State",
+            "98",
+            "ps:shareBasis ps:StatedShare ; ps:shareQualifier ps:Approximately",
+            False,
+        ),
+        ("psid:state a ps:State", "69.2", "ps:shareBasis ps:ComputedShare", True),
+        # A company's share is no region's single point of failure (SK hynix in HBM3).
+        (
+            "psid:state a ps:Company",
+            "90",
+            "ps:shareBasis ps:StatedShare ; ps:shareQualifier ps:Exactly",
+            False,
+        ),
+        (
+            "psid:state a ps:StateGroup",
+            "90",
+            "ps:shareBasis ps:StatedShare ; ps:shareQualifier ps:Exactly",
+            False,
+        ),
+    ],
+)
+def test_dominant_supply_link(supplier: str, share: str, how: str, dominant: bool) -> None:
+    store = store_with(
+        f"{supplier} . psid:link a ps:SupplyLink ; ps:supplier psid:state ; "
+        f'ps:sharePercent "{share}"^^xsd:decimal ; {how} .'
+    )
     types = inferred_types(store, iris.ENTITY_BASE + "link")
     assert (PS + "DominantSupplyLink" in types) is dominant
 
 
+def test_chain_inverse_and_broader_from_its_sub_properties() -> None:
+    store = store_with(
+        "psid:tool ps:goesInto psid:step ; ps:isTypeOf psid:tools ."
+        " psid:step ps:inComponent psid:c ."
+    )
+    inferred = set(store.quads_for_pattern(None, None, None, INFERRED))
+    node = ox.NamedNode
+    skos = "http://www.w3.org/2004/02/skos/core#"
+    expected = {
+        (iris.ENTITY_BASE + "step", PS + "hasInput", iris.ENTITY_BASE + "tool"),
+        (iris.ENTITY_BASE + "tool", skos + "broader", iris.ENTITY_BASE + "tools"),
+        (iris.ENTITY_BASE + "step", skos + "broader", iris.ENTITY_BASE + "c"),
+    }
+    for s, p, o in expected:
+        assert ox.Quad(node(s), node(p), node(o), INFERRED) in inferred
+    # "Goes into" is never a SKOS hierarchy.
+    assert not list(
+        store.quads_for_pattern(
+            node(iris.ENTITY_BASE + "tool"), node(skos + "broader"), node(iris.ENTITY_BASE + "step")
+        )
+    )
+
+
+def test_what_follows_from_eto_data_is_licensed_apart(bundled_store: ox.Store) -> None:
+    eto_inferred = ox.NamedNode(iris.GRAPH_ETO_INFERRED)
+    euv_link = ox.NamedNode(iris.entity_iri("supply-link", "eto-euv-lithography-tools-NL-2025"))
+    rdf_type = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+    dominant = ox.NamedNode(PS + "DominantSupplyLink")
+    assert ox.Quad(euv_link, rdf_type, dominant, eto_inferred) in set(
+        bundled_store.quads_for_pattern(euv_link, rdf_type, None, eto_inferred)
+    )
+    assert not list(bundled_store.quads_for_pattern(euv_link, None, None, INFERRED))
+    # The project's own inferences stay in the inferred graph.
+    japan = ox.NamedNode(iris.entity_iri("state", "JP"))
+    assert not list(bundled_store.quads_for_pattern(japan, None, None, eto_inferred))
+
+
 def test_inverse_properties_and_class_hierarchy() -> None:
     store = store_with(
-        "psid:m a ps:Membership ; org:member psid:x ; org:role ps:Signatory . "
+        "psid:m a ps:Membership ; org:member psid:x ; org:role ps:Signatory ; "
+        "org:organization <https://w3id.org/pax-silica/id/initiative/pax-silica> . "
         "psid:x a ps:InternationalOrganization . "
         "psid:child skos:broader psid:parent ."
     )

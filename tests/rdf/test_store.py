@@ -12,9 +12,11 @@ from paxsilica import iris
 from paxsilica.rdf.directory import (
     StoreDirectoryError,
     create_store_directory,
+    exchange_paths,
     open_store_directory,
+    remove_stale_builds,
 )
-from paxsilica.rdf.store import DataLoadError, build_store, user_files
+from paxsilica.rdf.store import DataLoadError, build_store, bundled_files, user_files
 
 TURTLE = """@prefix ex: <http://example.org/> .
 ex:a ex:p "one" .
@@ -31,11 +33,27 @@ def test_bundled_graphs_are_named(bundled_store: ox.Store) -> None:
         iris.GRAPH_ONTOLOGY,
         iris.GRAPH_INSTANCES,
         iris.GRAPH_SHAPES,
+        iris.GRAPH_BASE + "countries",
+        iris.GRAPH_BASE + "usgs",
+        iris.GRAPH_ETO,
+        iris.GRAPH_ETO_INFERRED,
     }
+    # Each generated file goes to its own graph: the states to the countries graph, the ETO
+    # rows (licensed apart) to the ETO graph and nowhere else.
     japan = ox.NamedNode(iris.entity_iri("state", "JP"))
-    assert list(
-        bundled_store.quads_for_pattern(japan, None, None, ox.NamedNode(iris.GRAPH_INSTANCES))
-    )
+    countries = ox.NamedNode(iris.GRAPH_BASE + "countries")
+    assert list(bundled_store.quads_for_pattern(japan, None, None, countries))
+    euv = ox.NamedNode(iris.entity_iri("supply-link", "eto-euv-lithography-tools-asml-2025"))
+    graphs = {q.graph_name.value for q in bundled_store.quads_for_pattern(euv, None, None)}
+    assert graphs == {iris.GRAPH_ETO, iris.GRAPH_ETO_INFERRED}
+
+
+def test_every_bundled_file_goes_to_its_graph() -> None:
+    by_file = {data_file.path.name: data_file.graph for data_file in bundled_files()}
+    assert by_file["eto-chip-explorer.ttl"] == iris.GRAPH_ETO
+    assert by_file["countries.ttl"] == iris.GRAPH_BASE + "countries"
+    assert by_file["usgs-mcs-2026.ttl"] == iris.GRAPH_BASE + "usgs"
+    assert by_file["memberships.ttl"] == iris.GRAPH_INSTANCES
 
 
 @pytest.mark.parametrize(
@@ -178,3 +196,31 @@ def test_load_command(tmp_path: Path, capsys) -> None:
     bad.write_text("not n-triples\n")
     assert main(["load", "--quiet", "--store", str(tmp_path / "store"), str(bad)]) == 2
     assert "bad.nt:1" in capsys.readouterr().err
+
+
+def test_a_load_removes_what_killed_loads_left_behind(tmp_path: Path) -> None:
+    target = tmp_path / "store"
+    # What a load killed half-way leaves: its build folder, and one from a two-rename swap.
+    stale = [tmp_path / ".store.building-999999999-abc", tmp_path / ".store.retired-999999999"]
+    for path in stale:
+        path.mkdir()
+        (path / "data").write_bytes(b"x" * 1024)
+    create_store_directory(target, progress=False)
+    assert not any(path.exists() for path in stale)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+    # A second load replaces the first and leaves nothing beside it either.
+    create_store_directory(target, progress=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+    assert remove_stale_builds(target) == []
+
+
+def test_the_new_store_takes_the_old_ones_place_in_one_step(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    new.mkdir()
+    (old / "which").write_text("old")
+    (new / "which").write_text("new")
+    if not exchange_paths(new, old):
+        pytest.skip("this system has no atomic exchange of paths (renameat2)")
+    assert (old / "which").read_text() == "new"
+    assert (new / "which").read_text() == "old"

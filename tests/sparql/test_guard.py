@@ -6,11 +6,15 @@ SERVICE, so the guard must refuse it, whatever tricks its text plays.
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pyoxigraph as ox
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from paxsilica.rdf import query_text
+from paxsilica.rdf.query_text import text_figures, tokenize
 from paxsilica.sparql import guard as query_guard
 from paxsilica.sparql.guard import (
     QueryRefused,
@@ -245,3 +249,95 @@ def test_long_queries_are_bounded_before_the_parser_sees_them() -> None:
 )
 def test_the_prefixes_of_the_prologue_are_read(query: str, expected: dict) -> None:
     assert prologue_prefixes(query) == expected
+
+
+# --- inputs that once made the lexer quadratic -------------------------------------------------
+
+ADVERSARIAL = {
+    "a.a.a": lambda n: ("SELECT * { " + "a." * n)[:n],
+    "an unterminated string": lambda n: ('SELECT * { ?s ?p "' + "x" * n)[:n],
+    "deep brackets": lambda n: ("SELECT * { " + "(" * n)[:n],
+    "prefixed names": lambda n: ("SELECT * { " + "a:b.c " * n)[:n],
+    "a long string's quotes": lambda n: ("'''" + "a''" * n)[:n],
+    "dots after a blank node": lambda n: ("_:a" + "." * n)[:n],
+    "keywords everywhere": lambda n: ("SELECT * { " + "fromservice " * n)[:n],
+    "a run of numbers": lambda n: ("SELECT * { a" + "1e-1.2." * n)[:n],
+}
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+@pytest.mark.parametrize("size", [64 * 1024, 200 * 1024, 1024 * 1024])
+def test_adversarial_queries_are_read_whole_or_refused(name: str, size: int) -> None:
+    query = ADVERSARIAL[name](size)
+    try:
+        query_guard.inspect(query)
+        status = 200
+    except query_guard.QueryRefused as refused:
+        status = refused.status
+    assert status in (200, 400)
+    # Reading stops one token past the limit, however long the text.
+    assert len(tokenize(query, query_guard.MAX_TOKENS)) <= query_guard.MAX_TOKENS + 1
+    query_guard.looks_like_update(query)
+
+
+def test_a_run_of_name_characters_splits_as_before() -> None:
+    kinds = [(t.kind, t.text) for t in tokenize("a.b.c ex.:x ex:y.z. _:b..")]
+    assert kinds == [
+        ("word", "a"), ("punct", "."), ("word", "b"), ("punct", "."), ("word", "c"),
+        ("word", "ex"), ("punct", "."), ("pname", ":x"),
+        ("pname", "ex:y.z"), ("punct", "."),
+        ("bnode", "_:b"), ("punct", "."), ("punct", "."),
+    ]  # fmt: skip
+
+
+# --- the figures read at C speed are the tokens' figures --------------------------------------
+
+# Characters and pieces that end, start or change a token: name characters, dots before and
+# after colons, exponents, escapes, quotes of every kind, brackets, comments, non-ASCII
+# letters (one of which lower-cases to two characters) and NUL.
+PIECES = [
+    *"aefrmosvicE1.5+-_:?$@#<>\"'\\() {}[]\n,;*\u00e9\u00b7\u0300\u0130\u212a\0x",
+    "from", "service", "SERVICE", "a.b", "ex:", "ex.:", "_:b", "'''", '"""',
+    "<http://x>", "1e+5", ".5e-3", "@en-US", "#c\n", "\\u0041", "a\\)", ":x\\(",
+]  # fmt: skip
+
+
+def token_figures(query: str) -> tuple[int, int, bool, bool]:
+    """What the guard once read off tokenize()'s tokens: count, depth, FROM, SERVICE."""
+    tokens = tokenize(query)
+    depth = deepest = 0
+    for token in tokens:
+        if token.kind == "punct" and token.text in "({[":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.kind == "punct" and token.text in ")}]":
+            depth -= 1
+    codes = [query_guard._code_text(token) for token in tokens]
+    return (
+        len(tokens),
+        deepest,
+        any("from" in code for code in codes),
+        any("service" in code for code in codes),
+    )
+
+
+@settings(max_examples=3000, deadline=None)
+@given(pieces=st.lists(st.sampled_from(PIECES), max_size=40), small_slices=st.booleans())
+def test_the_figures_read_at_c_speed_are_the_tokens_figures(
+    pieces: list[str], small_slices: bool
+) -> None:
+    query = "".join(pieces)
+    # Slices of two characters put a slice boundary beside every field.
+    with mock.patch.object(query_text, "_COUNT_SLICE", 2 if small_slices else 65_536):
+        figures = text_figures(query, 10**9)
+    found = (figures.tokens, figures.depth, "from" in figures.code, "service" in figures.code)
+    assert found == token_figures(query)
+
+
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL))
+def test_the_count_stops_past_its_limit_and_is_exact_below_it(name: str) -> None:
+    query = ADVERSARIAL[name](200 * 1024)
+    exact = len(tokenize(query))
+    assert text_figures(query, 10**9).tokens == exact
+    assert text_figures(query, exact).tokens == exact
+    assert text_figures(query, exact - 1).tokens > exact - 1

@@ -188,7 +188,7 @@ def test_ontology_page_documents_every_term(client: FlaskClient) -> None:
     # Domains, ranges and alignments, with class expressions spelled out.
     assert "ps:Initiative" in text
     assert "ps:Summit" in text
-    assert "ps:State or ps:Company" in text
+    assert "ps:SupplyLink or ps:Provision" in text
     assert "org:hasMembership some ps:SignatoryMembership" in text
     assert "wdt:P297" in text
     assert "#State" in documentation.links

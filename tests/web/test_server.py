@@ -1,4 +1,4 @@
-"""The production server: gunicorn configuration, a real server on 127.0.0.1, startup failures."""
+"""The production server: its options, a real server on 127.0.0.1, startup failures."""
 
 from __future__ import annotations
 
@@ -39,30 +39,23 @@ def fetch(url: str, accept: str | None = None, follow: bool = True):
             return error.code, error.headers, error.read()
 
 
-def test_gunicorn_options_follow_the_settings() -> None:
-    settings = load_settings({}, host="127.0.0.1", port=8123, workers=3)
-    options = serving.gunicorn_options(settings)
-    assert options["bind"] == ["127.0.0.1:8123"]
-    assert options["workers"] == 3
-    assert options["preload_app"] is True
-    assert serving.bind_address(load_settings({}, host="::1", port=80)) == "[::1]:80"
+def test_server_options_follow_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(serving.os, "cpu_count", lambda: 2)
+    options = serving.server_options(load_settings({}, query_timeout=7, max_query_string_bytes=9))
+    assert (options.query_slots, options.document_slots, options.query_queue) == (8, 2, 8)
+    assert options.query_timeout == 7
+    assert options.graceful_seconds == 12
+    assert options.max_request_line == 9 + serving.REQUEST_LINE_SLACK
+    assert 0 < options.memory_budget_bytes < serving.machine_memory_bytes()
+    chosen = serving.server_options(
+        load_settings({}, query_slots=3, query_queue=0, query_memory_mib=100, graceful_timeout=1)
+    )
+    assert (chosen.query_slots, chosen.query_queue, chosen.graceful_seconds) == (3, 0, 1)
+    assert chosen.memory_budget_bytes == 100 * 1024 * 1024
 
 
-def test_each_query_runner_gets_the_workers_it_needs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(serving.os, "cpu_count", lambda: 4)
-    serving_options = serving.gunicorn_options(load_settings({}))
-    # One request at a time per worker, so as many workers as gunicorn advises.
-    assert serving_options["worker_class"] is serving.QueryServingWorker
-    assert serving_options["workers"] == 9
-    pool_options = serving.gunicorn_options(load_settings({"PAXSILICA_QUERY_RUNNER": "pool"}))
-    assert pool_options["worker_class"] == "gthread"
-    assert pool_options["threads"] == serving.THREADS_PER_WORKER
-    assert pool_options["workers"] == serving.POOL_WORKERS
-    assert serving.served_settings(load_settings({})).query_runner == "serving"
-
-
-def test_serving_workers_run_without_a_network_unless_queries_need_one() -> None:
-    """Each worker of a real server sits in a network namespace of its own, the master not."""
+def test_slots_run_without_a_network_unless_queries_need_one() -> None:
+    """Each slot of a real server sits in a network namespace of its own, the event loop not."""
     with live_server(["--data", str(FIXTURE)]) as base:
         assert fetch(base + "sparql?query=ASK%7B%7D")[0] == 200
         master, workers = server_tree(base)
@@ -70,9 +63,9 @@ def test_serving_workers_run_without_a_network_unless_queries_need_one() -> None
         limits = {pid: address_space_limit(pid) for pid in [master, *workers]}
     if os.environ.get("CI") != "true" and len(set(namespaces.values())) == 1:
         pytest.skip("this machine allows no network namespace (needs root or user namespaces)")
-    assert len(workers) == 2
+    assert len(workers) == 4
     assert all(namespaces[w] != namespaces[master] for w in workers)
-    # Each worker's address space is capped (the hard stop behind the guard), the master's not.
+    # Each slot's address space is capped (the hard stop behind the budget), the loop's not.
     assert limits[master] == "unlimited"
     assert all(limits[w] != "unlimited" for w in workers)
     with live_server(["--data", str(FIXTURE), "--service-allow", "http://example.org/"]) as base:
@@ -89,7 +82,7 @@ def address_space_limit(pid: int) -> str:
     raise AssertionError(f"no address-space line in /proc/{pid}/limits")
 
 
-def test_a_worker_past_its_memory_allowance_is_replaced_after_its_answer() -> None:
+def test_a_slot_past_its_memory_allowance_is_replaced_once_idle() -> None:
     query = "sparql?query=" + urllib.parse.quote("SELECT * { ?s ?p ?o } LIMIT 5")
     with live_server(
         ["--data", str(FIXTURE)], env={"PAXSILICA_QUERY_WORKER_RECYCLE_MIB": "1"}
@@ -100,12 +93,12 @@ def test_a_worker_past_its_memory_allowance_is_replaced_after_its_answer() -> No
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             _, after = server_tree(base)
-            if len(after) == len(before) and not set(after) & set(before):
+            if len(after) == len(before) and set(before) - set(after):
                 break
             time.sleep(0.1)
-        # Every worker has made more than 1 MiB its own since its fork: none survives an answer.
+        # The query slot that answered has grown by more than 1 MiB: it has been replaced.
         assert len(after) == len(before)
-        assert not set(after) & set(before)
+        assert set(before) - set(after)
     with live_server(["--data", str(FIXTURE)]) as base:
         _, before = server_tree(base)
         for _ in range(4):
@@ -113,13 +106,15 @@ def test_a_worker_past_its_memory_allowance_is_replaced_after_its_answer() -> No
         assert server_tree(base)[1] == before
 
 
-def server_tree(base: str, workers: int = 2) -> tuple[int, list[int]]:
-    """The gunicorn master of the server live_server started for base, and its workers, once it
-    has all of them (gunicorn forks them one after another, and forks replacements later)."""
+def server_tree(base: str, workers: int = 4) -> tuple[int, list[int]]:
+    """The event loop of the server live_server started for base, and its slots, once it has
+    all of them (it forks replacements as it stops slots)."""
     deadline = time.monotonic() + 10
     while True:
-        pids = server_processes(base)
+        found = server_processes(base)
         stats = process_stats()
+        # A slot being replaced may end between the two reads.
+        pids = {pid for pid in found if pid in stats}
         master = next(pid for pid in pids if int(stats[pid][1]) not in pids)
         children = [pid for pid in pids if int(stats[pid][1]) == master]
         if len(children) == workers or time.monotonic() > deadline:
@@ -145,7 +140,7 @@ def test_real_server_dereferences_its_own_iris() -> None:
         assert headers["Location"].endswith("/doc/state/XT")
         status, headers, body = fetch(base + "id/state/XT", accept="text/turtle")
         assert status == 200
-        assert headers["Server"].startswith("gunicorn")
+        assert headers["Server"] == "paxsilica"
         graph = parse(body, headers["Content-Type"])
         topic = rdflib.URIRef(base + "id/state/XT")
         assert graph.value(topic, rdflib.RDFS.label, any=True) is not None
@@ -187,3 +182,45 @@ def test_bad_data_file_stops_startup(tmp_path: Path) -> None:
 def test_serve_reports_bad_settings(capsys: pytest.CaptureFixture) -> None:
     assert cli.main(["serve", "--base-iri", "ftp://example.org/"]) == 2
     assert "base_iri" in capsys.readouterr().err
+
+
+def test_an_access_log_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder" / "access.log"
+    port = free_port()
+    result = subprocess.run(
+        [sys.executable, "-m", "paxsilica", "serve", "--port", str(port), "--access-log",
+         str(missing)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "setting access_log" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_the_server_answers_before_its_dumps_are_built_and_then_serves_the_exported_bytes(
+    tmp_path: Path,
+) -> None:
+    """The in-memory store's dumps and VoID are built in the background once the server
+    listens: the pages answer at once, the dumps say 503 with Retry-After meanwhile, then
+    serve the bytes ``paxsilica export`` writes."""
+    with live_server(published=False) as base:
+        assert fetch(base)[0] == 200
+        status, headers, body = fetch(base + "dumps/", accept="text/plain")
+        # Asked after the home page answered: the build was still running then.
+        assert status == 503, "the dumps were ready before the first answers"
+        assert int(headers["Retry-After"]) > 0
+        assert b"being built" in body
+        assert fetch(base + ".well-known/void", accept="text/turtle")[0] == 503
+        assert fetch(base + "doc/state/JP", accept="text/turtle")[0] == 200
+        deadline = time.monotonic() + 120
+        while (status := fetch(base + "dumps/")[0]) == 503 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert status == 200
+        assert fetch(base + ".well-known/void", accept="text/turtle")[0] == 200
+        sums = fetch(base + "dumps/SHA256SUMS")[2].decode().splitlines()
+        served = {name: fetch(base + "dumps/" + name)[2] for name in (s.split()[1] for s in sums)}
+    out = tmp_path / "export"
+    assert cli.main(["export", "--out", str(out), "--base-iri", base]) == 0
+    assert len(served) > 24
+    for name, body in served.items():
+        assert (out / name).read_bytes() == body, name

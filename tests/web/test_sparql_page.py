@@ -1,4 +1,4 @@
-"""The query page in a real browser: headless Chromium over the real gunicorn server."""
+"""The query page in a real browser: headless Chromium over the real server."""
 
 from __future__ import annotations
 

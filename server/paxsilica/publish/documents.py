@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from paxsilica import iris, media
+from paxsilica import bundle, iris, media
 from paxsilica.config import Settings
 from paxsilica.publish import neighbourhood as hub
 from paxsilica.publish.cache import BoundedCache
@@ -56,7 +56,15 @@ SUMMARY_PREDICATES: tuple[ox.NamedNode, ...] = (*LABEL_PREDICATES, vocabulary_te
 
 # Classes of n-ary facts: a document about an entity includes each such fact that points at
 # the entity as a whole, since the fact means nothing without its other members.
-NARY_CLASS_LOCALS = ("Membership", "SupplyLink", "Claim")
+NARY_CLASS_LOCALS = (
+    "Membership",
+    "Participation",
+    "SupplyLink",
+    "Provision",
+    "WorldTotal",
+    "StatusAssessment",
+    "Claim",
+)
 
 # Bounds a document's (or a page's) size: only an entity with more statements of its own, or
 # n-ary facts of that size, reaches it now that what points at a hub comes in pages.
@@ -340,6 +348,13 @@ class Documents:
             self._license = dataset_license(self.store, self.site)
         return self._license
 
+    def document_licence(self, entity_iri: str) -> str:
+        """The licence of an entity's document: CC BY-NC 4.0 when it shows ETO-derived data."""
+        apart = [g for g in self.graphs if bundle.licensed_apart(g)]
+        if bundle.mentions_apart(self.store, entity_iri, apart):
+            return bundle.CC_BY_NC
+        return self.license_iri
+
     # -- documents -----------------------------------------------------------------------------
 
     def neighbourhood(self, entity_iri: str) -> Neighbourhood:
@@ -382,7 +397,7 @@ class Documents:
             nary_classes=self.nary_classes,
             document_iri=document_iri,
             dataset_iri=self.dataset_iri,
-            license_iri=self.license_iri,
+            license_iri=self.document_licence(entity_iri),
         )
         return Document(document_iri, entity_iri, tuple(triples)) if triples else None
 
@@ -408,7 +423,9 @@ class Documents:
             return None
         _complete(self.store, triples, self.graphs, entity_iri)
         triples.update(
-            document_metadata(address.answer_iri, entity_iri, self.dataset_iri, self.license_iri)
+            document_metadata(
+                address.answer_iri, entity_iri, self.dataset_iri, self.document_licence(entity_iri)
+            )
         )
         triples.update(hub.paging_triples(address, entity_iri, counts))
         ordered = tuple(sorted(triples, key=triple_order(entity_iri)))

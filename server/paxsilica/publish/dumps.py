@@ -2,7 +2,12 @@
 
 The N-Quads and TriG dumps keep the named graphs; the Turtle, N-Triples, RDF/XML and JSON-LD
 dumps hold the merged graph; and each named graph has its own N-Triples dump (a graph may
-carry its own licence). Every dump has a gzip variant.
+carry its own licence). Besides the whole dataset, two narrower variants are offered: the
+instance data alone (hand-written, generated and --data graphs; no ontology, shapes or
+inferred triples) and the instance data with what is inferred from it. In every variant the
+graphs licensed apart (the ETO-derived data, CC BY-NC 4.0, see paxsilica.bundle) go to files
+of their own, named ``pax-silica-eto*``, so that the ``pax-silica*`` files stay CC BY 4.0
+whole. Every dump has a gzip variant.
 
 How they are made, whatever the dataset's size:
 
@@ -11,10 +16,11 @@ How they are made, whatever the dataset's size:
    node, which are gathered, named canonically together (RDFC-1.0: only the quads that
    mention blank nodes take part in it) and sorted in afterwards — so the same data gives the
    same bytes, whichever store it was loaded into and however often;
-3. the sorted graphs are merged (without repeats) into the merged graph's N-Triples, which
-   also feeds the statistics (paxsilica.publish.statistics);
-4. the other formats are written from those sorted files by pyoxigraph's streaming writers,
-   in worker processes when the dataset is large, each with its gzip variant and checksums.
+3. the sorted graphs are merged (without repeats): all of them to feed the statistics
+   (paxsilica.publish.statistics), and those of each dump's part into its merged graph;
+4. the formats are written from those sorted files by pyoxigraph's streaming writers (JSON-LD
+   expanded, RDF/XML without rdflib: a fraction of rdflib's time), in worker processes when the
+   dataset is large, each with its gzip variant and checksums.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from paxsilica import iris, media
+from paxsilica import bundle, iris, media
 from paxsilica.publish.sorted_lines import RUN_BUFFER_BYTES, SortedLines, merge_unique
 from paxsilica.rdf.readable import ReadableStore
 
@@ -52,6 +58,77 @@ PARALLEL_QUADS = 200_000
 BATCH_LINES = 10_000
 
 
+ALL = "all"
+INSTANCES = "instances"
+INSTANCES_INFERRED = "instances-inferred"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A part of the dataset offered as dumps of its own: which graphs, which formats."""
+
+    key: str
+    # Put after the stem of its file names: pax-silica{suffix}.nq, pax-silica-eto{suffix}.nq.
+    suffix: str
+    kinds: frozenset[str]
+    formats: tuple[media.MediaType, ...]
+    # What it holds, said in its dumps' descriptions.
+    title: dict[str, str]
+
+    def holds(self, graph: str) -> bool:
+        """Whether a named graph belongs to this variant."""
+        return bundle.graph_kind(graph) in self.kinds
+
+
+_EVERY = frozenset({bundle.SCHEMA, bundle.INSTANCE, bundle.INFERRED})
+VARIANTS: tuple[Variant, ...] = (
+    Variant(
+        ALL,
+        "",
+        _EVERY,
+        (*media.DATASET_TYPES, *media.GRAPH_TYPES),
+        {
+            "en": "the whole dataset (ontology, instance data, shapes, inferred triples)",
+            "fr": "le jeu de données entier (ontologie, instances, formes, triplets inférés)",
+        },
+    ),
+    Variant(
+        INSTANCES,
+        "-instances",
+        frozenset({bundle.INSTANCE}),
+        (media.N_QUADS, media.N_TRIPLES, media.TURTLE),
+        {
+            "en": "the instance data only (hand-written and generated; no ontology, shapes "
+            "or inferred triples)",
+            "fr": "les instances seules (écrites à la main et générées ; sans ontologie, "
+            "formes ni triplets inférés)",
+        },
+    ),
+    Variant(
+        INSTANCES_INFERRED,
+        "-instances-inferred",
+        frozenset({bundle.INSTANCE, bundle.INFERRED}),
+        (media.N_QUADS, media.N_TRIPLES, media.TURTLE),
+        {
+            "en": "the instance data and the triples inferred from the ontology (no ontology "
+            "or shapes)",
+            "fr": "les instances et les triplets inférés par l'ontologie (sans ontologie ni "
+            "formes)",
+        },
+    ),
+)
+
+
+def variant(key: str) -> Variant:
+    """Return the variant of that key."""
+    return next(v for v in VARIANTS if v.key == key)
+
+
+def stem_of(variant_key: str, apart: bool) -> str:
+    """The start of a variant's dump file names: its own part's, or the part licensed apart."""
+    return (bundle.APART_DUMP_STEM if apart else DUMP_STEM) + variant(variant_key).suffix
+
+
 @dataclass(frozen=True)
 class DumpFile:
     """One dump file: its name, the RDF format inside, size, SHA-256, graph and compression."""
@@ -60,9 +137,14 @@ class DumpFile:
     media_type: media.MediaType
     size: int
     sha256: str
-    # The named graph it holds alone; None for the whole dataset or the merged graph.
+    # The named graph it holds alone; None for a variant's dump.
     graph: str | None = None
     compressed: bool = False
+    licence: str = iris.LICENSE_IRI
+    # Which variant of the dataset it holds (VARIANTS' keys), None for one graph's dump.
+    variant: str | None = ALL
+    # Whether it holds the graphs licensed apart.
+    apart: bool = False
 
     @property
     def content_type(self) -> str:
@@ -78,6 +160,9 @@ class DumpFile:
             "sha256": self.sha256,
             "graph": self.graph,
             "compressed": self.compressed,
+            "licence": self.licence,
+            "variant": self.variant,
+            "apart": self.apart,
         }
 
     @classmethod
@@ -91,6 +176,9 @@ class DumpFile:
             raw["sha256"],
             raw.get("graph"),
             bool(raw.get("compressed")),
+            raw.get("licence", iris.LICENSE_IRI),
+            raw.get("variant"),
+            bool(raw.get("apart")),
         )
 
 
@@ -123,10 +211,11 @@ class _Hashing:
 class _Sink:
     """Writes a dump and its gzip variant at once (pyoxigraph's writers write to it)."""
 
-    def __init__(self, path: Path, media_type: media.MediaType, graph: str | None = None):
+    def __init__(self, path: Path, media_type: media.MediaType, meta: dict):
         self.path = path
         self.media_type = media_type
-        self.graph = graph
+        # What DumpFile says besides name, format, size and checksum (graph, licence, …).
+        self.meta = meta
         self._raw = _Hashing(path)
         self._compressed = _Hashing(path.with_name(path.name + GZIP_SUFFIX))
         # No name and no time in the header, so the same data always gives the same bytes.
@@ -148,14 +237,14 @@ class _Sink:
         self._raw.file.close()
         self._compressed.file.close()
         return [
-            DumpFile(
-                self.path.name + (GZIP_SUFFIX if compressed else ""),
-                self.media_type,
-                written.size,
-                written.sha.hexdigest(),
-                self.graph,
-                compressed,
-            ).to_json()
+            {
+                "name": self.path.name + (GZIP_SUFFIX if compressed else ""),
+                "format": self.media_type.key,
+                "size": written.size,
+                "sha256": written.sha.hexdigest(),
+                "compressed": compressed,
+                **self.meta,
+            }
             for written, compressed in ((self._raw, False), (self._compressed, True))
         ]
 
@@ -163,18 +252,18 @@ class _Sink:
 # -- the writers, each run in a worker process for a large dataset ---------------------------
 
 
-def _copy(out: str, source: str, format_key: str, graph: str | None) -> list[dict]:
+def _copy(out: str, source: str, meta: dict) -> list[dict]:
     """Write a sorted N-Triples file as a dump, as it is."""
-    sink = _Sink(Path(out), _format(format_key), graph)
+    sink = _Sink(Path(out), media.N_TRIPLES, meta)
     with open(source, "rb", buffering=RUN_BUFFER_BYTES) as lines:
         while block := lines.read(RUN_BUFFER_BYTES):
             sink.write(block)
     return sink.close()
 
 
-def _write_nquads(out: str, sources: Sequence[tuple[str, str]]) -> list[dict]:
+def _write_nquads(out: str, sources: Sequence[tuple[str, str]], meta: dict) -> list[dict]:
     """Write the graphs' sorted N-Triples files as one N-Quads dump, graph after graph."""
-    sink = _Sink(Path(out), media.N_QUADS)
+    sink = _Sink(Path(out), media.N_QUADS, meta)
     for source, graph in sources:
         suffix = f" <{graph}> .\n".encode()
         with open(source, "rb", buffering=RUN_BUFFER_BYTES) as lines:
@@ -195,17 +284,19 @@ def _graph_quads(sources: Sequence[tuple[str, str]]) -> Iterator[ox.Quad]:
             yield ox.Quad(quad.subject, quad.predicate, quad.object, name)
 
 
-def _write_trig(out: str, sources: Sequence[tuple[str, str]], prefixes: dict) -> list[dict]:
+def _write_trig(
+    out: str, sources: Sequence[tuple[str, str]], meta: dict, prefixes: dict
+) -> list[dict]:
     """Write the graphs' sorted N-Triples files as one TriG dump."""
-    sink = _Sink(Path(out), media.TRIG)
+    sink = _Sink(Path(out), media.TRIG, meta)
     ox.serialize(_graph_quads(sources), sink, ox.RdfFormat.TRIG, prefixes=prefixes)
     return sink.close()
 
 
-def _write_graph(out: str, source: str, format_key: str, prefixes: dict) -> list[dict]:
+def _write_graph(out: str, source: str, meta: dict, format_key: str, prefixes: dict) -> list[dict]:
     """Write the merged graph's sorted N-Triples file in another graph format."""
     media_type = _format(format_key)
-    sink = _Sink(Path(out), media_type)
+    sink = _Sink(Path(out), media_type, meta)
     triples = (q.triple for q in ox.parse(path=source, format=ox.RdfFormat.N_TRIPLES))
     # JSON-LD is written expanded (full IRIs): pyoxigraph's writer streams, rdflib's
     # compaction would need the whole graph in memory.
@@ -353,15 +444,74 @@ def sort_graphs(
 
 
 def graph_dump_name(graph: str, site: iris.Site, taken: set[str]) -> str:
-    """Return the file name of a graph's own dump, e.g. ``pax-silica-instances.nt``."""
+    """Return the file name of a graph's own dump, e.g. ``pax-silica-graph-instances.nt``.
+
+    A graph licensed apart has its dump under the stem of the data licensed apart
+    (``pax-silica-eto-graph-eto.nt``): every file name starting ``pax-silica-eto`` is that
+    data's, and no other is.
+    """
     local = graph[len(site.graph_base) :] if graph.startswith(site.graph_base) else graph
     slug = re.sub(r"[^A-Za-z0-9]+", "-", local).strip("-").lower() or "graph"
-    name, number = f"{DUMP_STEM}-{slug}.{media.N_TRIPLES.extension}", 1
+    stem = bundle.APART_DUMP_STEM if bundle.licensed_apart(graph) else DUMP_STEM
+    name, number = f"{stem}-graph-{slug}.{media.N_TRIPLES.extension}", 1
     while name in taken:
         number += 1
-        name = f"{DUMP_STEM}-{slug}-{number}.{media.N_TRIPLES.extension}"
+        name = f"{stem}-graph-{slug}-{number}.{media.N_TRIPLES.extension}"
     taken.add(name)
     return name
+
+
+@dataclass(frozen=True)
+class _Part:
+    """The graphs of one variant under one licence, and where their dumps go."""
+
+    variant: Variant
+    apart: bool
+    graphs: tuple[SortedGraph, ...]
+    licence: str
+
+    @property
+    def stem(self) -> str:
+        return stem_of(self.variant.key, self.apart)
+
+    @property
+    def meta(self) -> dict:
+        return {"variant": self.variant.key, "apart": self.apart, "licence": self.licence}
+
+
+def _parts(sorted_graphs: Sequence[SortedGraph], licences: dict[str, str]) -> list[_Part]:
+    """Every variant's parts that hold a graph: its own, then the part licensed apart."""
+    parts = []
+    for each in VARIANTS:
+        for apart in (False, True):
+            graphs = tuple(
+                g
+                for g in sorted_graphs
+                if each.holds(g.graph) and bundle.licensed_apart(g.graph) is apart
+            )
+            if graphs:
+                licence = bundle.CC_BY_NC if apart else licences[ALL]
+                parts.append(_Part(each, apart, graphs, licence))
+    return parts
+
+
+def _submit_part(writers: _Writers, part: _Part, out_dir: Path, scratch: Path, site) -> None:
+    """Merge a part's graphs and have each of its formats written."""
+    target = {t: str(out_dir / f"{part.stem}.{t.extension}") for t in part.variant.formats}
+    sources = [(str(g.path), g.graph) for g in part.graphs]
+    if media.N_QUADS in target:
+        writers.submit("nquads", target[media.N_QUADS], sources, part.meta)
+    if media.TRIG in target:
+        writers.submit("trig", target[media.TRIG], sources, part.meta, site.prefixes)
+    merged_path = scratch / f"merged-{part.stem}.nt"
+    with open(merged_path, "wb", buffering=RUN_BUFFER_BYTES) as out:
+        out.writelines(merge_unique(g.path for g in part.graphs))
+    for media_type in media.GRAPH_TYPES:
+        if media_type is media.N_TRIPLES and media_type in target:
+            writers.submit("copy", target[media_type], str(merged_path), part.meta)
+        elif media_type in target:
+            args = (str(merged_path), part.meta, media_type.key, site.prefixes)
+            writers.submit("graph", target[media_type], *args)
 
 
 def write_dumps(
@@ -369,44 +519,45 @@ def write_dumps(
     out_dir: Path,
     scratch: Path,
     site: iris.Site,
-    merged: Callable[[Iterable[bytes]], Iterable[bytes]] = lambda lines: lines,
+    licences: dict[str, str],
     report: Callable[[str], None] = lambda _: None,
 ) -> list[DumpFile]:
     """Write every dump into ``out_dir`` from the sorted graphs; return them in listing order.
 
-    The merged graph's lines pass through ``merged`` on their way to its dump, in order (the
-    statistics count them there).
+    ``licences`` holds each graph's licence, and the dataset's under ALL.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    prefixes = site.prefixes
-    sources = [(str(g.path), g.graph) for g in sorted_graphs]
-    target = {t: str(out_dir / f"{DUMP_STEM}.{t.extension}") for t in media.GRAPH_TYPES}
-    target.update({t: str(out_dir / f"{DUMP_STEM}.{t.extension}") for t in media.DATASET_TYPES})
-    names: set[str] = set()
-    writers = _Writers(sum(g.triples for g in sorted_graphs))
-    writers.submit("nquads", target[media.N_QUADS], sources)
-    writers.submit("trig", target[media.TRIG], sources, prefixes)
     report("merging the graphs")
-    merged_path = scratch / "merged.nt"
-    with open(merged_path, "wb", buffering=RUN_BUFFER_BYTES) as out:
-        out.writelines(merged(merge_unique(g.path for g in sorted_graphs)))
-    writers.submit("copy", target[media.N_TRIPLES], str(merged_path), "ntriples", None)
-    for media_type in (media.TURTLE, media.RDF_XML, media.JSON_LD):
-        writers.submit("graph", target[media_type], str(merged_path), media_type.key, prefixes)
+    writers = _Writers(sum(g.triples for g in sorted_graphs))
+    for part in _parts(sorted_graphs, licences):
+        _submit_part(writers, part, out_dir, scratch, site)
+    names: set[str] = set()
     for g in sorted_graphs:
-        name = graph_dump_name(g.graph, site, names)
-        writers.submit("copy", str(out_dir / name), str(g.path), "ntriples", g.graph)
+        meta = {"graph": g.graph, "variant": None, "licence": licences[g.graph]}
+        meta["apart"] = bundle.licensed_apart(g.graph)
+        writers.submit(
+            "copy", str(out_dir / graph_dump_name(g.graph, site, names)), str(g.path), meta
+        )
     report("writing the formats")
     written = [DumpFile.from_json(raw) for raw in writers.results()]
     return _in_listing_order(written)
 
 
 def _in_listing_order(dumps: Iterable[DumpFile]) -> list[DumpFile]:
-    """The whole dataset's formats first (as media lists them), then each graph's dump."""
+    """Each variant's dumps (its own part first, the formats as media lists them), then each
+    graph's dump."""
     order = {t.key: i for i, t in enumerate((*media.DATASET_TYPES, *media.GRAPH_TYPES))}
+    variants = {v.key: i for i, v in enumerate(VARIANTS)}
     return sorted(
         dumps,
-        key=lambda d: (d.graph is not None, order[d.media_type.key], d.name, d.compressed),
+        key=lambda d: (
+            d.graph is not None,
+            variants.get(d.variant or "", len(variants)),
+            d.apart,
+            order[d.media_type.key],
+            d.name,
+            d.compressed,
+        ),
     )
 
 
@@ -419,9 +570,11 @@ def _main() -> int:
 __all__ = [
     "CHECKSUMS_NAME",
     "DUMP_STEM",
+    "VARIANTS",
     "VOID_NAME",
     "DumpFile",
     "SortedGraph",
+    "Variant",
     "checksums",
     "sort_graphs",
     "write_dumps",

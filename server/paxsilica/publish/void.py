@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from paxsilica import iris
-from paxsilica.publish.dumps import GZIP_TYPE, DumpFile
+from paxsilica import bundle, iris
+from paxsilica.publish.dumps import GZIP_TYPE, VARIANTS, DumpFile, Variant
 from paxsilica.publish.statistics import Statistics
 from paxsilica.rdf.readable import ReadableStore
 from paxsilica.rdf.terms import RDF_TYPE, vocabulary_term
@@ -22,6 +22,8 @@ MEDIA_TYPE_BASE = "https://www.iana.org/assignments/media-types/"
 XSD = iris.KNOWN_VOCABULARIES["xsd"]
 DCTERMS_LICENSE = vocabulary_term("dcterms", "license")
 DCTERMS_MODIFIED = vocabulary_term("dcterms", "modified")
+DCTERMS_RIGHTS = vocabulary_term("dcterms", "rights")
+DCTERMS_TITLE = vocabulary_term("dcterms", "title")
 # The description names at most this many of the sources (a dataset may cite thousands); all
 # of them are listed, page by page, by the class index it links to.
 MAX_LISTED_SOURCES = 500
@@ -121,9 +123,8 @@ def void_triples(
     _count(out, statistics)
     _partitions(out, statistics)
     _subsets(out, statistics, facts, dumps)
-    for dump in dumps:
-        if dump.graph is None:
-            _distribution(out, out.dataset, dump)
+    for each in VARIANTS:
+        _variant(out, each, statistics, facts, dumps)
     for source in facts.sources[:MAX_LISTED_SOURCES]:
         out.about_dataset(v("dcterms", "source"), ox.NamedNode(source))
     if facts.sources_index and len(facts.sources) > MAX_LISTED_SOURCES:
@@ -146,6 +147,9 @@ def _describe_dataset(out: _Description, facts: DatasetFacts) -> None:
     out.texts(out.dataset, v("dcterms", "title"), TITLE)
     out.texts(out.dataset, v("dcterms", "description"), DESCRIPTION)
     out.about_dataset(DCTERMS_LICENSE, ox.NamedNode(facts.license_iri))
+    if any(bundle.licensed_apart(g) for g in facts.graph_licenses):
+        # The dataset mixes licences: its own data's, and the subsets licensed apart.
+        out.texts(out.dataset, DCTERMS_RIGHTS, bundle.NOTICE)
     out.about_dataset(DCTERMS_MODIFIED, facts.modified)
     out.about_dataset(v("foaf", "homepage"), ox.NamedNode(site.public_base))
     out.about_dataset(v("dcat", "landingPage"), ox.NamedNode(site.public_base))
@@ -186,6 +190,8 @@ def _subsets(
         out.add(graph, RDF_TYPE, v("void", "Dataset"))
         out.add(graph, v("void", "triples"), number(size))
         out.add(graph, DCTERMS_LICENSE, ox.NamedNode(facts.graph_licenses[graph_iri]))
+        if bundle.licensed_apart(graph_iri):
+            out.texts(graph, DCTERMS_RIGHTS, bundle.NOTICE)
         for dump in dumps:
             if dump.graph == graph_iri:
                 _distribution(out, graph, dump)
@@ -199,9 +205,9 @@ def _distribution(out: _Description, dataset: ox.NamedNode, dump: DumpFile) -> N
     out.add(dataset, v("void", "dataDump"), url)
     out.add(dataset, v("dcat", "distribution"), distribution)
     out.add(distribution, RDF_TYPE, v("dcat", "Distribution"))
-    label = f"{dump.media_type.label} dump" + (", gzip" if dump.compressed else "")
-    out.texts(distribution, v("dcterms", "title"), {"en": label})
+    out.texts(distribution, DCTERMS_TITLE, _distribution_title(dump))
     out.add(distribution, v("dcat", "downloadURL"), url)
+    out.add(distribution, v("dcterms", "license"), ox.NamedNode(dump.licence))
     media_type = ox.NamedNode(MEDIA_TYPE_BASE + dump.media_type.mime)
     out.add(distribution, v("dcat", "mediaType"), media_type)
     if dump.compressed:
@@ -217,3 +223,65 @@ def _distribution(out: _Description, dataset: ox.NamedNode, dump: DumpFile) -> N
         v("spdx", "checksumValue"),
         ox.Literal(dump.sha256, datatype=ox.NamedNode(XSD + "hexBinary")),
     )
+
+
+def variant_iri(site: iris.Site, each: Variant) -> ox.NamedNode:
+    """The subset a variant's dumps hold: the dataset itself for the whole, else its own."""
+    if each.key == VARIANTS[0].key:
+        return ox.NamedNode(site.dataset_iri)
+    return ox.NamedNode(f"{site.void_iri}#{each.key}")
+
+
+def _variant(
+    out: _Description,
+    each: Variant,
+    statistics: Statistics,
+    facts: DatasetFacts,
+    dumps: Sequence[DumpFile],
+) -> None:
+    """Describe a variant's dumps; a narrower variant as a subset of the dataset."""
+    subject = variant_iri(out.site, each)
+    graphs = [g for g in statistics.graphs if each.holds(g)]
+    if subject != out.dataset:
+        out.about_dataset(v("void", "subset"), subject)
+        out.add(subject, RDF_TYPE, v("void", "Dataset"))
+        out.add(subject, RDF_TYPE, v("dcat", "Dataset"))
+        out.texts(subject, DCTERMS_TITLE, _variant_title(each))
+        out.add(subject, v("void", "triples"), number(sum(statistics.graphs[g] for g in graphs)))
+        out.add(subject, DCTERMS_LICENSE, ox.NamedNode(facts.license_iri))
+        if any(bundle.licensed_apart(g) for g in graphs):
+            out.texts(subject, DCTERMS_RIGHTS, bundle.NOTICE)
+        for graph in graphs:
+            out.add(subject, v("dcterms", "hasPart"), ox.NamedNode(graph))
+    for dump in dumps:
+        if dump.graph is None and dump.variant == each.key:
+            _distribution(out, subject, dump)
+
+
+def _variant_title(each: Variant) -> dict[str, str]:
+    start = {"en": "Pax Silica Linked Data: ", "fr": "Pax Silica en données liées : "}
+    return {language: start[language] + text for language, text in each.title.items()}
+
+
+_PART = {
+    False: {"en": "CC BY 4.0 part", "fr": "partie CC BY 4.0"},
+    True: {
+        "en": "the ETO-derived part, CC BY-NC 4.0, not for commercial use",
+        "fr": "la partie dérivée d'ETO, CC BY-NC 4.0, pas d'usage commercial",
+    },
+}
+_GRAPH = {"en": "the named graph {graph}", "fr": "le graphe nommé {graph}"}
+
+
+def _distribution_title(dump: DumpFile) -> dict[str, str]:
+    """What a dump holds, in words: its variant (or graph), its part, its format."""
+    titles = {}
+    for language in ("en", "fr"):
+        if dump.variant is None:
+            holds = _GRAPH[language].format(graph=dump.graph)
+        else:
+            each = next(e for e in VARIANTS if e.key == dump.variant)
+            holds = f"{each.title[language]}, {_PART[dump.apart][language]}"
+        kind = dump.media_type.label + (", gzip" if dump.compressed else "")
+        titles[language] = f"{holds} ({kind})"
+    return titles

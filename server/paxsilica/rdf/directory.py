@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -66,15 +67,20 @@ def create_store_directory(
 ) -> StoreManifest:
     """Build an on-disk store of the bundled data plus the given files, replacing any old one.
 
-    The store is built in a sibling directory and moved into place only once it is complete,
-    so bad input leaves neither a half-written store nor a damaged previous one. ``alongside``
+    The store is built in a sibling directory and exchanged with the old one in one atomic
+    rename (renameat2 RENAME_EXCHANGE), so bad input, or a kill at any moment, leaves either
+    the old store or the new one, never none. What earlier loads that were killed left behind
+    (``.NAME.building-*``, ``.NAME.retired-*``) is removed first. ``alongside``
     writes what goes with the store (the publication: dumps, VoID, indexes) into the same
     directory first, so it is swapped in with the store, or not at all.
     """
     target = Path(directory).resolve()
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent))
+    remove_stale_builds(target)
+    building = Path(
+        tempfile.mkdtemp(prefix=f".{target.name}.building-{os.getpid()}-", dir=target.parent)
+    )
     try:
         store = build_store(extra_files, site=site, store_path=building, progress=progress)
         store.optimize()
@@ -93,6 +99,29 @@ def create_store_directory(
     return manifest
 
 
+def remove_stale_builds(target: Path) -> list[Path]:
+    """Remove the build and retired folders of loads into ``target`` whose process has gone."""
+    removed = []
+    for kind in ("building", "retired"):
+        for path in target.parent.glob(f".{target.name}.{kind}-*"):
+            owner = path.name.removeprefix(f".{target.name}.{kind}-").split("-", 1)[0]
+            if owner.isdigit() and _alive(int(owner)) and int(owner) != os.getpid():
+                continue  # another load is building there right now
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _swap_into_place(building: Path, target: Path) -> None:
     if not target.exists():
         building.rename(target)
@@ -101,10 +130,32 @@ def _swap_into_place(building: Path, target: Path) -> None:
         raise StoreDirectoryError(
             f"{target}: exists and is not a paxsilica store; refusing to replace it"
         )
+    if exchange_paths(building, target):
+        # The old store is now at the build path.
+        shutil.rmtree(building, ignore_errors=True)
+        return
+    # No atomic exchange on this system: two renames, the old store kept aside in between.
     retired = target.with_name(f".{target.name}.retired-{os.getpid()}")
     target.rename(retired)
     building.rename(target)
     shutil.rmtree(retired, ignore_errors=True)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def exchange_paths(first: Path, second: Path) -> bool:
+    """Swap two paths in one atomic step (Linux renameat2); False where it is not available."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    result = renameat2(
+        _AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE
+    )
+    return result == 0
 
 
 def open_store_directory(directory: Path | str, site: iris.Site = iris.CANONICAL_SITE) -> ox.Store:

@@ -11,8 +11,9 @@ from typing import BinaryIO
 
 import pyoxigraph as ox
 
-from paxsilica import iris, paths
+from paxsilica import bundle, iris, paths
 from paxsilica.rdf import inference
+from paxsilica.rdf.literals import warn_about_rewrites
 
 # Files above this size report their loading progress.
 PROGRESS_THRESHOLD_BYTES = 8 * 1024 * 1024
@@ -69,10 +70,15 @@ def rdf_format_for(path: Path) -> ox.RdfFormat:
 
 
 def bundled_files() -> list[DataFile]:
-    """Return the bundled ontology, instance and shape files with their graph names."""
+    """Return the bundled ontology, instance and shape files with their graph names.
+
+    The generated files (paxsilica.importers) each go to their own graph: the ETO-derived
+    data, licensed apart, must never mix with the project's own.
+    """
     return [
         *(DataFile(p, iris.GRAPH_ONTOLOGY) for p in paths.ontology_files()),
         *(DataFile(p, iris.GRAPH_INSTANCES) for p in paths.instance_files()),
+        *(DataFile(p, graph) for p, graph in bundle.generated_files()),
         *(DataFile(p, iris.GRAPH_SHAPES) for p in paths.shape_files()),
     ]
 
@@ -195,10 +201,15 @@ def build_store(
 
     The store is built whole before it is returned, so a file that fails to parse leaves
     nothing half-loaded for anyone to serve. The entailments of the ontology's definitions go
-    to their own graph (see paxsilica.rdf.inference).
+    to their own graph (see paxsilica.rdf.inference). A user file whose literals the store
+    keeps by value (``"1.0"^^xsd:decimal`` given back as ``"1"``) gets a warning in the log
+    (see paxsilica.rdf.literals); the bundled data holds none.
     """
     store = ox.Store(str(store_path)) if store_path is not None else ox.Store()
-    for data_file in [*bundled_files(), *user_files(extra_files)]:
+    for data_file in bundled_files():
         load_file(store, data_file, site=site, progress=progress)
+    for data_file in user_files(extra_files):
+        load_file(store, data_file, site=site, progress=progress)
+        warn_about_rewrites(data_file.path, rdf_format_for(data_file.path))
     inference.materialize(store, site)
     return store

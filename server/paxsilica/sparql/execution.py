@@ -37,6 +37,9 @@ class QueryJob:
     named_graphs: list[str] | None = None
     max_rows: int = 100_000
     prefixes: dict[str, str] = field(default_factory=dict)
+    # What relative IRIs in the query resolve against (the protocol leaves it to the service:
+    # the endpoint's own IRI).
+    base_iri: str | None = None
 
     def dump(self) -> bytes:
         """Return the job as bytes for a worker."""
@@ -121,12 +124,14 @@ def _not_acceptable(kind: str) -> QueryOutcome:
 
 def _dataset_options(job: QueryJob) -> dict[str, Any]:
     """The dataset the query runs on: the protocol's graphs, or the union of the graphs."""
+    base = {"base_iri": job.base_iri} if job.base_iri else {}
     if job.default_graphs is None and job.named_graphs is None:
-        return {"use_default_graph_as_union": job.union_default_graph}
+        return {"use_default_graph_as_union": job.union_default_graph, **base}
     try:
         return {
             "default_graph": [ox.NamedNode(g) for g in job.default_graphs or []],
             "named_graphs": [ox.NamedNode(g) for g in job.named_graphs or []],
+            **base,
         }
     except ValueError as error:
         raise ValueError(f"Bad graph IRI in default-graph-uri/named-graph-uri: {error}") from None

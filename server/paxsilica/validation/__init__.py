@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from paxsilica import paths
+from paxsilica import bundle, paths
 from paxsilica.rdf.store import DataLoadError, rdf_format_for
 from paxsilica.validation.reasoner import (
     JAVA_MISSING,
@@ -53,7 +53,7 @@ def validate(
     Raises DataLoadError when a file cannot be read or parsed, and ReasonerUnavailable when
     the reasoner is asked for but cannot run.
     """
-    files = [Path(f) for f in instance_files] if instance_files else paths.instance_files()
+    files = [Path(f) for f in instance_files] if instance_files else bundle.instance_files()
     if reasoner:
         require_java()
     instances = read_triples(files)

@@ -7,31 +7,25 @@ asserts.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import shutil
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Graph, URIRef
+from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
 from paxsilica.rdf.terms import to_rdflib
+from paxsilica.validation import hermit
 from paxsilica.validation.violations import REASONER_SHAPE, Violation, compact, identify
 
 JAVA_MISSING = (
     "Java is required for the HermiT reasoner: install a JRE "
     "(Debian: default-jre-headless) or pass --no-reasoner"
 )
-# Where owlready2 records what HermiT infers, apart from the loaded data.
-_INFERRED_ONTOLOGY = "http://paxsilica.invalid/inferred#"
-_DATA_ONTOLOGY = "http://paxsilica.invalid/validated#"
-_OWL_IMPORTS = ox.NamedNode(str(OWL.imports))
 
 
 class ReasonerUnavailable(Exception):
@@ -48,7 +42,7 @@ class ReasonerResult:
     # neither asserted nor superclasses of an asserted class.
     inferred_types: dict[str, set[str]] = field(default_factory=dict)
     seconds: float = 0.0
-    # What owlready2 printed while loading the data, such as its remarks on property types.
+    # What the reasoner's tooling remarked while loading the data.
     notes: list[str] = field(default_factory=list)
 
 
@@ -60,77 +54,36 @@ def require_java() -> None:
 
 
 def run_reasoner(ontology: Sequence[ox.Triple], instances: Sequence[ox.Triple]) -> ReasonerResult:
-    """Run HermiT over the ontology and instances, in a fresh owlready2 world.
+    """Run HermiT over the ontology and instances: consistency, unsatisfiable classes, types.
 
-    HermiT accepts only the datatypes of the OWL 2 datatype map, which lacks xsd:date,
-    xsd:gYear and xsd:gYearMonth; the data uses them for dates only, which no class
-    definition reasons about, so HermiT is told to ignore them rather than refuse the data.
-    What owlready2 prints while loading (its remarks on the ontology) is kept as notes
-    instead of going to standard error.
+    HermiT runs directly (paxsilica.validation.hermit), classifying classes and individuals
+    only. Every date and year of the data is an annotation (xsd:date and xsd:gYear are outside
+    the OWL 2 datatype map), so HermiT needs no leave to ignore unsupported datatypes.
     """
     import owlready2
 
     require_java()
     started = time.monotonic()
-    notes = io.StringIO()
-    world = owlready2.World()
     try:
-        with (
-            tempfile.TemporaryDirectory(prefix="paxsilica-hermit-") as workdir,
-            contextlib.redirect_stderr(notes),
-        ):
-            # Drop owl:imports so that owlready2 never fetches anything over the network.
-            triples = [t for t in (*ontology, *instances) if t.predicate != _OWL_IMPORTS]
-            data_file = Path(workdir) / "data.nt"
-            data_file.write_bytes(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
-            with data_file.open("rb") as stream:
-                world.get_ontology(_DATA_ONTOLOGY).load(fileobj=stream, format="ntriples")
-            inferred = world.get_ontology(_INFERRED_ONTOLOGY)
-            try:
-                with inferred:
-                    owlready2.sync_reasoner_hermit(
-                        world,
-                        infer_property_values=False,
-                        debug=0,
-                        ignore_unsupported_datatypes=True,
-                    )
-            except owlready2.OwlReadyInconsistentOntologyError:
-                return ReasonerResult(
-                    consistent=False,
-                    seconds=time.monotonic() - started,
-                    notes=_notes(notes),
-                )
-            except FileNotFoundError:
-                raise ReasonerUnavailable(JAVA_MISSING) from None
-            except owlready2.OwlReadyJavaError as error:
-                raise ReasonerUnavailable(f"HermiT failed: {error}") from None
-            unsatisfiable = sorted(
-                c.iri
-                for c in world.inconsistent_classes()
-                if getattr(c, "iri", str(OWL.Nothing)) != str(OWL.Nothing)
-            )
-            inferred_file = Path(workdir) / "inferred.nt"
-            inferred.save(file=str(inferred_file), format="ntriples")
-            inferred_graph = Graph().parse(inferred_file, format="nt")
-    finally:
-        world.close()
+        classification = hermit.classify([*ontology, *instances], java=owlready2.JAVA_EXE)
+    except FileNotFoundError:
+        raise ReasonerUnavailable(JAVA_MISSING) from None
+    except hermit.HermitFailed as error:
+        raise ReasonerUnavailable(f"HermiT failed: {error}") from None
+    if not classification.consistent:
+        return ReasonerResult(consistent=False, seconds=time.monotonic() - started)
+    inferred_graph = Graph()
+    for individual, classes in classification.types.items():
+        for cls in classes:
+            inferred_graph.add((URIRef(individual), RDF.type, URIRef(cls)))
     return ReasonerResult(
         consistent=True,
-        unsatisfiable_classes=unsatisfiable,
+        unsatisfiable_classes=classification.unsatisfiable,
         inferred_types=_inferred_memberships(
             to_rdflib(ontology), to_rdflib(instances), inferred_graph
         ),
         seconds=time.monotonic() - started,
-        notes=_notes(notes),
     )
-
-
-def _notes(captured: io.StringIO) -> list[str]:
-    lines = (
-        line.strip().removeprefix("* Owlready2 *").strip()
-        for line in captured.getvalue().splitlines()
-    )
-    return [line for line in lines if line]
 
 
 def _inferred_memberships(
@@ -216,6 +169,10 @@ def disjoint_type_clashes(graph: Graph) -> list[tuple[str, str, str]]:
     individual typed with two classes that the ontology declares disjoint.
     """
     disjoint = {(a, b) for a, b in graph.subject_objects(OWL.disjointWith)}
+    for group in graph.subjects(RDF.type, OWL.AllDisjointClasses):
+        for members in graph.objects(group, OWL.members):
+            classes = list(Collection(graph, members))
+            disjoint |= {(a, b) for a in classes for b in classes if a != b}
     disjoint |= {(b, a) for a, b in disjoint}
     clashes: set[tuple[str, str, str]] = set()
     for individual in set(graph.subjects(RDF.type)):

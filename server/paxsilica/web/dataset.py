@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, send_file
 
-from paxsilica import media
-from paxsilica.publish.dumps import CHECKSUMS_NAME
-from paxsilica.publish.publication import Publication
+from paxsilica import bundle, iris, media
+from paxsilica.publish.dumps import CHECKSUMS_NAME, VARIANTS
+from paxsilica.publish.publication import Publication, PublicationPending
 from paxsilica.web import pages, policy
 from paxsilica.web.i18n import page_language, strings
 from paxsilica.web.linkeddata import answer_document
@@ -19,6 +19,23 @@ from paxsilica.web.state import published
 from paxsilica.web.templating import page_context, page_response
 
 blueprint = Blueprint("dataset", __name__)
+# How long a client should wait before asking again for what is being built (seconds).
+RETRY_SECONDS = 5
+LICENCE_NAMES = {iris.LICENSE_IRI: "CC BY 4.0", bundle.CC_BY_NC: "CC BY-NC 4.0"}
+
+
+@blueprint.app_errorhandler(PublicationPending)
+def pending(error: PublicationPending) -> Response:
+    """The dumps and the description are still being built: 503, when to come back, how far."""
+    if error.failed:
+        return policy.error_response(500, error.note, "Internal Server Error")
+    message = (
+        "the dumps and the dataset description are being built after start-up "
+        f"({error.note}); try again in a few seconds"
+    )
+    response = policy.error_response(503, message, "Service Unavailable")
+    response.headers["Retry-After"] = str(RETRY_SECONDS)
+    return response
 
 
 def publication() -> Publication:
@@ -31,11 +48,17 @@ def index() -> Response:
     """The list of dumps, with sizes and checksums."""
     lang = page_language()
     files = publication().dumps
+    variants = [
+        (each.title[lang], [d for d in files if d.variant == each.key]) for each in VARIANTS
+    ]
     body = render_template(
         "dumps.html",
-        whole=[d for d in files if d.graph is None],
+        variants=[(title, found) for title, found in variants if found],
         graphs=[d for d in files if d.graph is not None],
+        licence_names=LICENCE_NAMES,
         checksums_name=CHECKSUMS_NAME,
+        apart_licence=bundle.CC_BY_NC,
+        apart_notice=bundle.NOTICE[lang],
         **page_context(lang, strings(lang)["dumps"]),
     )
     return page_response(body)

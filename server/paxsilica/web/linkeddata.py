@@ -293,6 +293,7 @@ def _large_graph(iri: str, extension: str | None) -> Response | None:
         )
     else:
         chosen = media.by_extension(extension, media.DOCUMENT_TYPES)
+    # Until the dumps are written (in the background after start-up), PublicationPending: 503.
     dump = next(d for d in built.dumps if d.graph == iri and not d.compressed)
     if chosen is not media.HTML:
         return policy.redirect_to(f"/dumps/{dump.name}", 303)

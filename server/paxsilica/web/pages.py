@@ -21,6 +21,7 @@ from flask import (
     send_from_directory,
 )
 
+from paxsilica import bundle
 from paxsilica.publish.documents import Document
 from paxsilica.publish.entity_view import entity_view
 from paxsilica.publish.home_view import home_view
@@ -62,8 +63,17 @@ def choose_language(code: str) -> Response:
 def render_entity(document: Document, lang: str, alternates: Sequence[Alternate] = ()) -> str:
     """Return the HTML page about a document's primary topic."""
     dataset = published()
-    view = entity_view(dataset.documents, document, lang, href_for, dataset.ontology_labels)
-    return render_template("entity.html", view=view, **page_context(lang, view.label, alternates))
+    docs = dataset.documents
+    view = entity_view(docs, document, lang, href_for, dataset.ontology_labels)
+    apart = [g for g in docs.graphs if bundle.licensed_apart(g)]
+    shows_apart = bundle.mentions_apart(docs.store, view.iri, apart)
+    return render_template(
+        "entity.html",
+        view=view,
+        licence_notice=bundle.NOTICE[lang] if shows_apart else None,
+        licence_notice_href=bundle.CC_BY_NC,
+        **page_context(lang, view.label, alternates),
+    )
 
 
 def render_ontology(document: Document, lang: str, alternates: Sequence[Alternate] = ()) -> str:

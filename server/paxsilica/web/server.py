@@ -1,199 +1,105 @@
-"""The production server: gunicorn over the Flask application, the store built before forking.
+"""The production server: one event loop for the connections, slot processes for the work.
 
-The application (and so the store) is built once in the master process, before gunicorn
-starts; workers are forked from it and share its memory (gunicorn's preload). A data file
-that does not parse therefore stops startup before anything listens.
+``paxsilica serve`` builds the application (and so the store) once, then becomes the event
+loop of paxsilica.web.event_loop: it reads every connection itself and hands complete
+requests to slot processes forked from it (paxsilica.sparql.slots), which share the store's
+memory and each run the Flask application for one request at a time — query slots for
+/sparql, document slots for the rest. A data file that does not parse therefore stops
+startup before anything listens.
 
-Each worker serves one request at a time and runs its SPARQL queries itself
-(``QueryServingWorker``, query runner "serving"): a query that overruns ends its worker, which
-the master replaces (see paxsilica.sparql.process_guard). With the query runner "pool" the workers
-are threaded instead and queries run in killable worker processes beside them
-(paxsilica.sparql.pool).
+This is the one place queries are bounded: the application itself (``create_app``) runs a
+query in the process that serves the request and forks nothing, so under the Flask test
+client or another WSGI server a query runs unbounded in time and memory.
 """
 
 from __future__ import annotations
 
 import logging
+import marshal
 import os
-import threading
+import socket
+import sys
+import traceback
 from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Any
+from io import BytesIO
+from urllib.parse import unquote_to_bytes
 
 from flask import Flask
-from gunicorn.app.base import BaseApplication
-from gunicorn.workers.sync import SyncWorker
 
 from paxsilica.config import Settings, SettingsError
+from paxsilica.publish.publication import start_in_background, stop_background
 from paxsilica.rdf.directory import open_store_directory
 from paxsilica.rdf.remote import RemoteStore
-from paxsilica.sparql.isolation import (
-    QUERY_MEMORY_BYTES,
-    QUERY_STACK_BYTES,
-    isolate_network,
-    limit_memory,
-)
-from paxsilica.sparql.process_guard import GUARD_ENVIRON_KEY, ProcessGuard
 from paxsilica.web.app import create_app
+from paxsilica.web.event_loop import Server, ServerOptions
 from paxsilica.web.state import EXTENSION_KEY
 
 log = logging.getLogger(__name__)
 
-# gunicorn refuses request lines longer than this whatever it is told; 0 lifts its limit and
-# leaves the application's own bound (max_query_string_bytes) in force.
-GUNICORN_MAX_REQUEST_LINE = 8190
-THREADS_PER_WORKER = 4
-POOL_WORKERS = 2
+# Room for the method, the path and the version around the longest query string allowed.
+REQUEST_LINE_SLACK = 1024
+LISTEN_BACKLOG = 1024
 
 
-@dataclass(frozen=True)
-class QueryProcessLimits:
-    """What a QueryServingWorker does to its process before it serves anything."""
-
-    # Enter an empty network namespace, so that no query can make the server fetch anything
-    # even if the query guard missed a SERVICE (the listening socket keeps working: a socket
-    # belongs to the namespace it was made in).
-    isolate_network: bool = True
-    # How much one query may grow the process's memory before it is stopped with a 503; the
-    # address space is capped at twice that above the process's start, a hard stop.
-    memory_bytes: int = QUERY_MEMORY_BYTES
+def machine_memory_bytes() -> int:
+    """The machine's physical memory."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
 
-class QueryServingWorker(SyncWorker):
-    """gunicorn's sync worker, fit to run SPARQL queries in the process that serves them.
+def server_options(settings: Settings, query_paths: tuple[str, ...] = ()) -> ServerOptions:
+    """Return how the event loop reads requests and runs them, from the settings.
 
-    It serves one request at a time, on a thread with a stack deep enough for Oxigraph's
-    recursive parser, while its main thread keeps gunicorn's signals; it gives each request
-    the process's guard (paxsilica.sparql.process_guard), and it ends after the answer when the
-    process has used up its memory allowance, to be replaced by a fresh fork.
+    ``query_paths`` are served in the query lane besides /sparql and /sparql/ (a benchmark's
+    reference handler, so that it runs where the endpoint runs).
     """
-
-    guard: ProcessGuard
-
-    def init_process(self) -> None:
-        """Isolate the process and make its guard, then serve (gunicorn's sequence)."""
-        limits: QueryProcessLimits = self.app.query_limits
-        # Before any thread exists: a process with threads cannot enter a user namespace.
-        if limits.isolate_network and not isolate_network():
-            log.warning(
-                "worker %d could not enter an empty network namespace; the query guard alone "
-                "keeps queries from making outbound requests",
-                os.getpid(),
-            )
-        self.guard = ProcessGuard(limits.memory_bytes)
-        super().init_process()
-
-    def load_wsgi(self) -> None:
-        """Load the application and hand it the guard in every request's environment."""
-        super().load_wsgi()
-        application, guard = self.wsgi, self.guard
-
-        def with_guard(environ: dict[str, Any], start_response: Callable) -> Any:
-            environ[GUARD_ENVIRON_KEY] = guard
-            return application(environ, start_response)
-
-        self.wsgi = with_guard
-
-    def run(self) -> None:
-        """Serve on a thread with a large stack; the main thread stays free for signals."""
-        threading.stack_size(QUERY_STACK_BYTES)
-        try:
-            serving = threading.Thread(target=super().run, name="requests", daemon=True)
-            serving.start()
-        finally:
-            threading.stack_size(0)
-        if self.guard.memory_bytes:
-            limit_memory(2 * self.guard.memory_bytes)
-        while serving.is_alive():
-            serving.join(1.0)
-
-    def handle_request(self, listener, req, client, addr) -> None:
-        """Serve one request; end the worker after it when its memory allowance is used up."""
-        super().handle_request(listener, req, client, addr)
-        if self.guard.retire:
-            self.alive = False
+    cpus = os.cpu_count() or 1
+    query_slots = settings.query_slots or 4 * cpus
+    budget = settings.query_memory_mib * 1024 * 1024 if settings.query_memory_mib else None
+    budget = budget or int(machine_memory_bytes() * 0.4)
+    return ServerOptions(
+        query_slots=query_slots,
+        document_slots=settings.document_slots or max(2, cpus),
+        queries_per_client=settings.queries_per_client,
+        query_queue=settings.query_queue if settings.query_queue is not None else query_slots,
+        queue_seconds=settings.queue_timeout,
+        query_timeout=settings.query_timeout,
+        document_timeout=settings.query_timeout + 30,
+        header_seconds=settings.header_timeout,
+        body_seconds=settings.body_timeout,
+        keepalive_seconds=settings.keepalive_timeout,
+        write_seconds=settings.body_timeout,
+        max_body_bytes=settings.max_body_bytes,
+        max_request_line=settings.max_query_string_bytes + REQUEST_LINE_SLACK,
+        memory_budget_bytes=budget,
+        slot_memory_bytes=budget + 1024**3,
+        recycle_bytes=settings.query_worker_recycle_mib * 1024 * 1024,
+        isolate=not settings.queries_may_connect,
+        graceful_seconds=(
+            settings.graceful_timeout
+            if settings.graceful_timeout is not None
+            else settings.query_timeout + 5
+        ),
+        access_log=settings.access_log is not None,
+        query_paths=ServerOptions.query_paths | {path.encode() for path in query_paths},
+    )
 
 
-class Server(BaseApplication):
-    """gunicorn running one already-built WSGI application with the given options."""
-
-    def __init__(
-        self,
-        application: Callable,
-        options: dict[str, Any],
-        query_limits: QueryProcessLimits | None = None,
-    ):
-        self.application = application
-        self.options = options
-        # Read by QueryServingWorker (gunicorn hands every worker this object as its app).
-        self.query_limits = query_limits or QueryProcessLimits()
-        super().__init__()
-
-    def load_config(self) -> None:
-        """Apply the options (gunicorn setting names) to gunicorn's configuration."""
-        for name, value in self.options.items():
-            # Settings newer than the installed gunicorn (e.g. the control socket's) are skipped.
-            if name in self.cfg.settings:
-                self.cfg.set(name, value)
-
-    def load(self) -> Callable:
-        """Return the application; it is built already, so workers share it."""
-        return self.application
-
-
-def bind_address(settings: Settings) -> str:
-    """Return the address gunicorn binds, with brackets around an IPv6 host."""
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return f"{host}:{settings.port}"
-
-
-def served_runner(settings: Settings) -> str:
-    """Return the query runner ``paxsilica serve`` uses: the setting's, else "serving"."""
-    return settings.query_runner or "serving"
-
-
-def served_settings(settings: Settings) -> Settings:
-    """Return the settings with the query runner ``paxsilica serve`` uses when none is set."""
-    return replace(settings, query_runner=served_runner(settings))
-
-
-def worker_count(settings: Settings) -> int:
-    """Return how many gunicorn workers serve: the setting, or what suits the query runner.
-
-    One request at a time per worker: gunicorn's advice for such workers, 2 per CPU plus 1.
-    Threaded workers with a query pool: 2, each running THREADS_PER_WORKER requests.
-    """
-    if settings.workers is not None:
-        return settings.workers
-    if served_runner(settings) == "pool":
-        return POOL_WORKERS
-    return 2 * (os.cpu_count() or 1) + 1
-
-
-def gunicorn_options(settings: Settings, access_log: bool = True) -> dict[str, Any]:
-    """Return the gunicorn configuration for the settings."""
-    request_line = settings.max_query_string_bytes + 1024
-    if served_runner(settings) == "pool":
-        workers: dict[str, Any] = {"worker_class": "gthread", "threads": THREADS_PER_WORKER}
+def open_access_log(settings: Settings) -> None:
+    """Send the event loop's access log where the settings say (a file, or '-': stderr)."""
+    if settings.access_log is None:
+        return
+    if settings.access_log == "-":
+        handler: logging.Handler = logging.StreamHandler(sys.stderr)
     else:
-        workers = {"worker_class": QueryServingWorker}
-    return {
-        "bind": [bind_address(settings)],
-        "workers": worker_count(settings),
-        **workers,
-        "preload_app": True,
-        # A worker must outlive the longest query the endpoint allows.
-        "timeout": int(settings.query_timeout) + 30,
-        "graceful_timeout": 10,
-        "keepalive": 5,
-        "limit_request_line": 0 if request_line > GUNICORN_MAX_REQUEST_LINE else request_line,
-        "accesslog": "-" if access_log else None,
-        "errorlog": "-",
-        "proc_name": "paxsilica",
-        # No runtime-control socket: nothing outside the server may steer it, and two servers
-        # on one machine would otherwise fight over the same socket path.
-        "control_socket_disable": True,
-    }
+        try:
+            handler = logging.FileHandler(settings.access_log, encoding="utf-8")
+        except OSError as error:
+            raise SettingsError(f"setting access_log: cannot open it ({error})") from None
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logger = logging.getLogger("paxsilica.access")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
 
 
 def build_application(settings: Settings) -> Flask:
@@ -202,7 +108,6 @@ def build_application(settings: Settings) -> Flask:
     A remote SPARQL server when ``endpoint`` is set, a store built by ``paxsilica load`` when
     ``store_path`` is, else a fresh in-memory store of the bundled and --data files.
     """
-    settings = served_settings(settings)
     if settings.endpoint is not None:
         return create_app(settings, store=open_remote_store(settings))
     if settings.store_path is None:
@@ -243,16 +148,103 @@ def open_remote_store(settings: Settings) -> RemoteStore:
     return store
 
 
-def serve(settings: Settings, wrap: Callable[[Callable], Callable] | None = None) -> None:
-    """Build the application and serve it with gunicorn until stopped.
+def wsgi_handler(app: Callable, settings: Settings) -> Callable[[bytes], bytes]:
+    """Return the slot handler that runs one request through a WSGI application."""
+    base = {
+        "SCRIPT_NAME": "",
+        "SERVER_NAME": settings.host,
+        "SERVER_PORT": str(settings.port),
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+
+    def handle(message: bytes) -> bytes:
+        method, target, version, headers, body, host, port = marshal.loads(message)  # noqa: S302
+        path, _, query = target.partition(b"?")
+        environ = dict(base)
+        environ["REQUEST_METHOD"] = method
+        environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")
+        environ["QUERY_STRING"] = query.decode("latin-1")
+        environ["RAW_URI"] = environ["REQUEST_URI"] = target.decode("latin-1")
+        environ["SERVER_PROTOCOL"] = "HTTP/" + version
+        environ["REMOTE_ADDR"] = host
+        environ["REMOTE_PORT"] = str(port)
+        environ["wsgi.input"] = BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        for name, value in headers:
+            key = name.decode("latin-1").upper().replace("-", "_")
+            if "_" in name.decode("latin-1"):
+                continue  # names with underscores would pass for others once mapped
+            text = value.decode("latin-1")
+            if key == "CONTENT_TYPE":
+                environ[key] = text
+            elif key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
+                continue  # the event loop has read the body whole (and de-chunked it)
+            else:
+                key = "HTTP_" + key
+                environ[key] = f"{environ[key]},{text}" if key in environ else text
+        started: list = []
+
+        def start_response(status, response_headers, exc_info=None):
+            started[:] = [status, response_headers]
+            return lambda _data: None
+
+        try:
+            result = app(environ, start_response)
+            try:
+                answer = b"".join(result)
+            finally:
+                if hasattr(result, "close"):
+                    result.close()
+            status, response_headers = started
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            status, response_headers = (
+                "500 Internal Server Error",
+                [("Content-Type", "text/plain; charset=utf-8")],
+            )
+            answer = b"500 Internal Server Error\n"
+        return marshal.dumps((status, response_headers, answer))
+
+    return handle
+
+
+def listen(settings: Settings) -> socket.socket:
+    """Return the listening socket for the settings' host and port."""
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((settings.host, settings.port))
+    listener.listen(LISTEN_BACKLOG)
+    return listener
+
+
+def serve(
+    settings: Settings,
+    wrap: Callable[[Callable], Callable] | None = None,
+    query_paths: tuple[str, ...] = (),
+) -> None:
+    """Build the application and serve it until SIGTERM or SIGINT.
 
     Raises store.DataLoadError (or StoreDirectoryError, SettingsError) before anything
     listens when the data cannot be loaded. ``wrap`` lets a benchmark mount extra WSGI
-    routes around the application.
+    routes around the application, and ``query_paths`` serve some of them as queries.
     """
     application = build_application(settings)
-    # Read (or, without a store built by 'paxsilica load', built) here, in the master, so
-    # that every worker forked from it shares one copy: the dumps, the VoID, the home page.
-    application.extensions[EXTENSION_KEY].prepare()
-    limits = QueryProcessLimits(isolate_network=not settings.queries_may_connect)
-    Server(wrap(application) if wrap else application, gunicorn_options(settings), limits).run()
+    # Made here, before the slots fork, so that every slot shares one copy; the dumps and the
+    # VoID of a store without a publication are written once the server listens.
+    build = application.extensions[EXTENSION_KEY].prepare_to_serve()
+    handler = wsgi_handler(wrap(application) if wrap else application, settings)
+    open_access_log(settings)
+    listener = listen(settings)
+    log.warning("paxsilica serving on http://%s:%d/", settings.host, listener.getsockname()[1])
+    builder = None if build is None else start_in_background(build, listener.close)
+    try:
+        Server([listener], handler, server_options(settings, query_paths)).run()
+    finally:
+        if builder is not None:
+            stop_background(builder)

@@ -44,10 +44,8 @@ from paxsilica.publish.service import (
 from paxsilica.rdf.readable import ReadableStore
 from paxsilica.sparql import guard as query_guard
 from paxsilica.sparql.examples import Example, load_examples
-from paxsilica.sparql.execution import QueryJob
-from paxsilica.sparql.pool import QueryPool
+from paxsilica.sparql.execution import QueryJob, execute, out_of_memory
 from paxsilica.web import policy
-from paxsilica.web.query_runner import ServingProcessRunner
 from paxsilica.web.sparql_page import HTML_MAX_ROWS, render_page, results_page
 from paxsilica.web.sparql_protocol import (
     DESCRIPTION_OFFER,
@@ -71,11 +69,10 @@ _POSITION = re.compile(r"error at (\d+):(\d+)")
 
 @dataclass
 class SparqlService:
-    """What the endpoint of one application holds: settings, the query runner, examples, sizes."""
+    """What the endpoint of one application holds: settings, the store, examples, sizes."""
 
     settings: Settings
     store: ReadableStore
-    runner: QueryPool | ServingProcessRunner
     service_allow: tuple[str, ...]
     examples: list[Example]
     _graph_sizes: dict[str, int] | None = None
@@ -98,6 +95,8 @@ def service() -> SparqlService:
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
+# The W3C protocol tests (and some clients) write the endpoint's path with a final slash.
+@blueprint.route("/sparql/", methods=["GET", "POST"])
 def endpoint() -> Response:
     """The SPARQL endpoint: run a query, or describe the service."""
     endpoint_service = service()
@@ -146,8 +145,15 @@ def _answer(endpoint_service: SparqlService, params: QueryRequest) -> Response:
         # Turtle and TriG answers use the query's own prefixes, as Fuseki's do: declaring
         # every known vocabulary would cost more than writing a small answer.
         prefixes=query_guard.prologue_prefixes(query) if job_uses_prefixes(for_graphs) else {},
+        base_iri=settings.site.sparql_endpoint,
     )
-    outcome = endpoint_service.runner.run(job, settings.query_timeout)
+    # The query runs here, in the process serving the request: under paxsilica serve that is
+    # a query slot, which the server stops when the query overruns its time or the memory
+    # budget, or its client hangs up (paxsilica.web.event_loop).
+    try:
+        outcome = execute(endpoint_service.store, job)
+    except MemoryError:
+        outcome = out_of_memory()
     if outcome.status != 200:
         if outcome.status == 400 and query_guard.looks_like_update(query):
             raise ProtocolError(
@@ -272,31 +278,17 @@ def openapi() -> Response:
 
 
 def install(app: Flask) -> None:
-    """Register the SPARQL endpoint on an application and make its query runner.
+    """Register the SPARQL endpoint on an application; nothing is forked.
 
-    With the query runner "pool" (the default of create_app) the query workers' zygote is
-    forked here, when the application is built (in gunicorn's master, before any worker thread
-    exists): see paxsilica.sparql.pool. With "serving" (paxsilica serve) queries run in the
-    serving processes: see paxsilica.web.query_runner.
+    Queries run in the process that serves the request. ``paxsilica serve`` serves /sparql in
+    query slots it can stop (paxsilica.web.server); under any other server a query runs
+    without a time or memory bound.
     """
     dataset = app.extensions[EXTENSION_KEY]
     settings: Settings = dataset.settings
-    recycle_bytes = settings.query_worker_recycle_mib * 1024 * 1024
-    runner: QueryPool | ServingProcessRunner
-    if settings.query_runner == "serving":
-        runner = ServingProcessRunner(dataset.store, error_response, recycle_bytes)
-    else:
-        runner = QueryPool(
-            dataset.store,
-            settings.query_workers,
-            isolate_network=not settings.queries_may_connect,
-            recycle_bytes=recycle_bytes,
-            keep_paths=[settings.store_path] if settings.store_path else [],
-        )
     dataset.sparql = SparqlService(
         settings=settings,
         store=dataset.store,
-        runner=runner,
         service_allow=query_guard.normalize_allow_list(settings.service_allow),
         examples=load_examples(settings.site),
     )

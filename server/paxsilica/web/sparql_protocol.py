@@ -74,7 +74,7 @@ def read_request(settings: Settings) -> QueryRequest:
     found = QueryRequest(
         default_graphs=args.getlist("default-graph-uri"),
         named_graphs=args.getlist("named-graph-uri"),
-        format=_first(args.getlist("format")),
+        format=_format(args),
     )
     queries = args.getlist("query")
     updates = args.getlist("update")
@@ -90,6 +90,22 @@ def _first(values: list[str]) -> str | None:
     return values[0] if values else None
 
 
+def _format(parameters) -> str | None:
+    """The format a client names: ``format``, or ``output`` as Fuseki's clients send it."""
+    return _first(parameters.getlist("format")) or _first(parameters.getlist("output"))
+
+
+def _require_utf8() -> None:
+    """Refuse a body in another character encoding: the protocol takes UTF-8 only."""
+    charset = request.mimetype_params.get("charset")
+    if charset is not None and charset.strip().lower().replace("-", "") != "utf8":
+        raise ProtocolError(
+            415,
+            f"Unsupported Media Type: a query is sent in UTF-8 (SPARQL 1.1 Protocol), not in "
+            f"charset={charset!r}",
+        )
+
+
 def _read_body(settings: Settings, found: QueryRequest, queries: list[str], updates: list[str]):
     length = request.content_length
     if length is not None and length > settings.max_body_bytes:
@@ -99,22 +115,19 @@ def _read_body(settings: Settings, found: QueryRequest, queries: list[str], upda
     mimetype = request.mimetype
     try:
         if mimetype == FORM_TYPE:
+            _require_utf8()
             form = request.form
             found.default_graphs += form.getlist("default-graph-uri")
             found.named_graphs += form.getlist("named-graph-uri")
-            found.format = found.format or _first(form.getlist("format"))
+            found.format = found.format or _format(form)
             return queries + form.getlist("query"), updates + form.getlist("update")
         if mimetype == QUERY_TYPE:
-            charset = request.mimetype_params.get("charset", "utf-8")
+            _require_utf8()
             try:
-                text = request.get_data(cache=False).decode(charset)
-            except LookupError:
-                raise ProtocolError(
-                    415, f"Unsupported Media Type: unknown charset {charset!r}"
-                ) from None
+                text = request.get_data(cache=False).decode("utf-8")
             except UnicodeDecodeError as error:
                 raise ProtocolError(
-                    400, f"Bad request: the query is not valid {charset} ({error})"
+                    400, f"Bad request: the query is not valid UTF-8 ({error})"
                 ) from None
             return [*queries, text], updates
         if mimetype == UPDATE_TYPE:
@@ -139,7 +152,7 @@ def _too_large(settings: Settings, length: int | None) -> ProtocolError:
     )
 
 
-def chosen_types(asked_format: str | None) -> tuple[media.MediaType | None, ...]:
+def chosen_types(asked_format: str | None) -> tuple[media.MediaType, media.MediaType]:
     """Return the answer types for results and for graphs, or raise ProtocolError."""
     headers = request.headers
     chosen = _negotiated(
@@ -169,14 +182,9 @@ def _negotiated(accept: str, agent: str, asked_format: str):
                 400, f"Bad request: unknown format {asked_format!r}; known: {', '.join(known)}"
             )
     accepted = parse_accept_header(accept, MIMEAccept)
-    # A format that fits one kind of answer only (csv, turtle) leaves the other to Accept.
-    for_results = named[0] or media.negotiate(accepted, SELECT_OFFER, agent)
-    for_graphs = named[1] or media.negotiate(accepted, GRAPH_OFFER, agent)
-    if for_results is None and for_graphs is None:
-        return ProtocolError(
-            406,
-            "Not Acceptable: none of the accepted types is offered; query results are offered "
-            f"as {media.offered_list(media.RESULTS_TYPES)} and graphs as "
-            f"{media.offered_list(GRAPH_OFFER[:-1])}",
-        )
+    # A format that fits one kind of answer only (csv, turtle) leaves the other to Accept; when
+    # nothing accepted fits the query's kind, the kind's own default answers (HTTP allows it,
+    # and clients such as rdflib's SPARQLStore ask for SPARQL JSON whatever the query).
+    for_results = named[0] or media.negotiate(accepted, SELECT_OFFER, agent) or SELECT_OFFER[0]
+    for_graphs = named[1] or media.negotiate(accepted, GRAPH_OFFER, agent) or GRAPH_OFFER[0]
     return for_results, for_graphs

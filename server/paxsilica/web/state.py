@@ -13,7 +13,13 @@ from paxsilica.publish.cache import BoundedCache
 from paxsilica.publish.documents import Document, Documents
 from paxsilica.publish.home_view import HomeData, home_data
 from paxsilica.publish.labels import Labels
-from paxsilica.publish.publication import Publication, publication_for, void_document
+from paxsilica.publish.publication import (
+    Publication,
+    PublicationBuild,
+    background_build,
+    publication_for,
+    void_document,
+)
 from paxsilica.rdf.readable import ReadableStore
 
 if TYPE_CHECKING:
@@ -89,12 +95,32 @@ class Published:
         """Make now what would otherwise be made on first demand: the publication, the VoID,
         the home page's data.
 
-        ``paxsilica serve`` calls it before the workers fork, so that they share one copy
-        instead of each making its own.
+        ``paxsilica serve`` calls it (or ``prepare_to_serve``) before the slots fork, so that
+        they share one copy instead of each making its own.
         """
         self.void()
+        self._prepare_pages()
+
+    def _prepare_pages(self) -> None:
         self.home_data  # noqa: B018 (built for their side effect: the cache)
         self.ontology_labels  # noqa: B018
+
+    def prepare_to_serve(self) -> PublicationBuild | None:
+        """Prepare what the slots share, leaving the dumps and the VoID to be written later.
+
+        A store built by ``paxsilica load`` holds its publication: it is read now. Otherwise
+        the statistics and class indexes are counted now (the pages need them) and the build
+        is returned, for ``publication.start_in_background`` to finish once the server
+        listens; until its manifest is written the dumps and the VoID answer 503.
+        """
+        if self.settings.store_path is not None:
+            self.prepare()
+            return None
+        build = background_build(self.store, self.site)
+        with self._lock:
+            self._publication = build.count()
+        self._prepare_pages()
+        return build
 
 
 def published(app: Flask | None = None) -> Published:
