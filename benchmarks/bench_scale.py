@@ -224,7 +224,7 @@ def report(results: list[Measured], memory: list[tuple[int, int, int]], timeouts
                  m.per_second >= m.case.throughput_goal)  # fmt: skip
     goal(f"every answer 200 ({[m.case.name for m in results if m.status != 200]} not)",
          all(m.status == 200 for m in results))  # fmt: skip
-    goal(f"no worker killed by a timeout ({timeouts})", timeouts == 0)
+    goal(f"no worker or slot stopped by a timeout ({timeouts})", timeouts == 0)
     goal(f"total memory (PSS) {total_pss:.0f} MiB < {MEMORY_GOAL_MIB} MiB",
          total_pss < MEMORY_GOAL_MIB)  # fmt: skip
     return missed
@@ -273,7 +273,10 @@ def run(args: argparse.Namespace, work: Path) -> int:
         memory = processes_memory(process.pid)
     finally:
         stop(process)
+    # gunicorn (before issue 12) logged its kills; the event loop stops a slot past its time
+    # limit and answers 503, which the first requests' statuses show.
     timeouts = len(re.findall(rb"WORKER TIMEOUT", log.read_bytes()))
+    timeouts += sum(m.status == 503 for m in results)
     print(f"hub: {hub}\n")
     return report(results, memory, timeouts)
 
