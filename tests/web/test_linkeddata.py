@@ -15,7 +15,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from conftest import require_tool
-from paxsilica import iris, media, paths
+from paxsilica import bundle, iris, media, paths
 from paxsilica.config import load_settings
 from paxsilica.publish.cache import BoundedCache
 from paxsilica.publish.documents import Documents
@@ -190,7 +190,9 @@ def test_documents_are_the_expected_graph(
 ) -> None:
     response = client.get(f"/doc/{key}", headers={"Accept": media_type.mime})
     assert response.status_code == 200
-    expected = expected_document(union, iris.ENTITY_BASE + key)
+    # Japan is an ETO provider: its document shows data licensed apart.
+    licence = bundle.CC_BY_NC if key == "state/JP" else iris.LICENSE_IRI
+    expected = expected_document(union, iris.ENTITY_BASE + key, license_iri=licence)
     assert isomorphic(parse(response.data, response.content_type), expected)
 
 
@@ -281,7 +283,7 @@ def test_ontology_terms_resolve_to_the_ontology(client: FlaskClient) -> None:
     lookup = client.get("/lookup", query_string={"iri": iris.ONTOLOGY_NS + "State"})
     assert lookup.status_code == 303
     assert lookup.headers["Location"] == "/ontology#State"
-    version = client.get("/ontology/0.1.0")
+    version = client.get("/ontology/0.2.0")
     assert version.status_code == 303
     assert version.headers["Location"] == "/ontology"
     assert client.get("/ontology/9.9.9").status_code == 404
@@ -294,7 +296,8 @@ def test_graph_names_dereference(client: FlaskClient) -> None:
     response = client.get("/graph/instances", headers={"Accept": "application/n-triples"})
     assert response.status_code == 200
     graph = parse(response.data, response.content_type)
-    assert (rdflib.URIRef(iris.entity_iri("state", "JP")), None, None) in graph
+    japan = rdflib.URIRef(iris.entity_iri("membership", "JP-2025-12-12"))
+    assert (japan, None, None) in graph
     user_graph = client.get("/graph/user/publication.ttl", headers={"Accept": "text/turtle"})
     assert user_graph.status_code == 200
     assert client.get("/graph/user/publication.ttl.nt").mimetype == "application/n-triples"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -378,7 +379,7 @@ def test_query_page_for_browsers(client) -> None:
     assert "sparql-query.js" in page
     assert "<script>" not in page
     for example in load_examples(iris.Site()):
-        assert example.title in page.replace("&#39;", "'")
+        assert example.title in html.unescape(page)
 
 
 @pytest.mark.parametrize("example", load_examples(iris.Site()), ids=lambda e: e.title[:40])
