@@ -167,13 +167,34 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 30.0) ->
     raise RuntimeError(f"server did not answer {url} within {timeout} s")
 
 
+def wait_until_published(base: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
+    """Poll the VoID until it answers 200 (not 503: being built); raise if the time runs out."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with status {process.returncode}")
+        try:
+            with urllib.request.urlopen(base + ".well-known/void.nt", timeout=5):
+                return
+        except urllib.error.HTTPError as error:
+            if error.code != 503:
+                raise RuntimeError(f"the VoID answered {error.code}") from None
+        time.sleep(0.1)
+    raise RuntimeError(f"the dumps of {base} were not built within {timeout} s")
+
+
 @contextlib.contextmanager
 def live_server(
-    extra_args: Sequence[str] = (), env: dict[str, str] | None = None, workers: int = 2
+    extra_args: Sequence[str] = (),
+    env: dict[str, str] | None = None,
+    workers: int = 2,
+    published: bool = True,
 ) -> Iterator[str]:
     """Run ``paxsilica serve`` on 127.0.0.1 with --base-iri its own address.
 
-    ``workers`` is its number of query slots and of document slots.
+    ``workers`` is its number of query slots and of document slots. With ``published`` it
+    yields once the dumps and the VoID (built in the background after start-up) are ready,
+    so that the building process neither shows among the server's nor competes for the CPU.
 
     The port is PAXSILICA_PORT from ``env`` when given there (and then not passed as an
     option), else a free one. Yields the base URL; the server is stopped on exit.
@@ -203,6 +224,8 @@ def live_server(
         try:
             try:
                 wait_until_up(base + "ontology.ttl", process)
+                if published:
+                    wait_until_published(base, process)
             except RuntimeError as error:
                 log.seek(0)
                 raise RuntimeError(

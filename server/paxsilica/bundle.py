@@ -48,6 +48,19 @@ APART_GRAPH_PATHS = tuple(
 )
 APART_DUMP_STEM = "pax-silica-eto"
 
+# What a named graph holds, for the dumps that leave some out: the model (the ontology and
+# the shapes), instance data (hand-written, generated, --data files), or inferred triples.
+SCHEMA = "schema"
+INSTANCE = "instance"
+INFERRED = "inferred"
+_KIND_OF_PATH = {
+    iris.GRAPH_ONTOLOGY: SCHEMA,
+    iris.GRAPH_SHAPES: SCHEMA,
+    iris.GRAPH_INFERRED: INFERRED,
+    iris.GRAPH_ETO_INFERRED: INFERRED,
+}
+_KIND_OF_PATH = {g[len(iris.CANONICAL_BASE) :]: kind for g, kind in _KIND_OF_PATH.items()}
+
 NOTICE = {
     "en": "Includes data derived from the ETO Chip Explorer dataset of the Emerging Technology "
     "Observatory (ETO), Center for Security and Emerging Technology (CSET), Georgetown "
@@ -62,6 +75,15 @@ def licensed_apart(graph: ox.NamedNode | ox.DefaultGraph | str) -> bool:
     """Whether a named graph (under any deployment's base) is licensed apart."""
     value = graph if isinstance(graph, str) else getattr(graph, "value", "")
     return any(value.endswith("/" + path) for path in APART_GRAPH_PATHS)
+
+
+def graph_kind(graph: ox.NamedNode | str) -> str:
+    """What a named graph (under any deployment's base) holds: SCHEMA, INSTANCE or INFERRED."""
+    value = graph if isinstance(graph, str) else graph.value
+    for path, kind in _KIND_OF_PATH.items():
+        if value.endswith("/" + path):
+            return kind
+    return INSTANCE
 
 
 def graph_licence(graph: ox.NamedNode, default: str) -> str:

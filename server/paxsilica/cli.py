@@ -43,7 +43,11 @@ def _load(args: argparse.Namespace) -> int:
     settings = load_settings(base_iri=args.base_iri)
     if args.store is not None:
         manifest = directory.create_store_directory(
-            args.store, args.files, site=settings.site, progress=not args.quiet
+            args.store,
+            args.files,
+            site=settings.site,
+            progress=not args.quiet,
+            alongside=_publication_builder(settings, progress=not args.quiet),
         )
         print(f"{args.store}: {manifest.quads} quads for base {manifest.base_iri}")
         return EXIT_OK
@@ -58,6 +62,17 @@ def _load(args: argparse.Namespace) -> int:
     for graph, triples in sent.items():
         print(f"<{graph}>: {triples} triples")
     return EXIT_OK
+
+
+def _publication_builder(settings, progress: bool):
+    """What 'load --store' writes beside the store: the dumps, the VoID, the indexes."""
+    from paxsilica.publish import publication
+
+    def build(store, building, quads: int) -> None:
+        target = building / publication.PUBLICATION_DIR
+        publication.build_with_progress(store, settings.site, target, quads, progress)
+
+    return build
 
 
 def _settings(args: argparse.Namespace, **extra):
@@ -89,9 +104,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from paxsilica.publish import dumps
+    from paxsilica.publish import publication
 
-    for path in dumps.export(_settings(args), args.out):
+    for path in publication.export(_settings(args), args.out):
         print(path)
     return EXIT_OK
 

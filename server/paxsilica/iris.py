@@ -53,6 +53,7 @@ KNOWN_VOCABULARIES = {
     "void": "http://rdfs.org/ns/void#",
     "dcat": "http://www.w3.org/ns/dcat#",
     "spdx": "http://spdx.org/rdf/terms#",
+    "hydra": "http://www.w3.org/ns/hydra/core#",
     "sh": "http://www.w3.org/ns/shacl#",
     "wd": "http://www.wikidata.org/entity/",
     "wdt": "http://www.wikidata.org/prop/direct/",

@@ -25,7 +25,7 @@ from rdflib.namespace import OWL, RDF
 from conftest import IN_CI, require_tool
 from paxsilica import bundle, iris, paths
 from paxsilica.config import load_settings
-from paxsilica.publish import dumps
+from paxsilica.publish import dumps, publication
 from paxsilica.validation import hermit
 
 HERE = Path(__file__).parent.parent
@@ -160,7 +160,7 @@ def test_profile_check_reports_a_date_range(profile_violations: dict[str, list[s
 def exported(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The dumps ``paxsilica export`` writes."""
     directory = tmp_path_factory.mktemp("owl-export")
-    dumps.export(load_settings(environ={}), directory)
+    publication.export(load_settings(environ={}), directory)
     return directory
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 
@@ -16,6 +17,8 @@ from rdflib.namespace import XSD
 from conftest import require_tool
 from paxsilica import bundle, iris, media, paths
 from paxsilica.config import load_settings
+from paxsilica.publish.cache import BoundedCache
+from paxsilica.publish.documents import Documents
 from paxsilica.rdf.remote import Endpoint, RemoteStore, push_dataset
 from paxsilica.web.server import build_application
 from paxsilica.web.state import published
@@ -185,12 +188,12 @@ def test_unknown_extension_is_a_clear_404(client: FlaskClient) -> None:
 def test_documents_are_the_expected_graph(
     client: FlaskClient, union: rdflib.Graph, media_type: media.MediaType, key: str
 ) -> None:
-    response = client.get(f"/doc/{key}", headers={"Accept": media_type.mime})
-    assert response.status_code == 200
-    # Japan is an ETO provider: its document shows data licensed apart.
+    # Japan is an ETO provider: its document shows data licensed apart; and a hub, whose
+    # document comes in pages.
     licence = bundle.CC_BY_NC if key == "state/JP" else iris.LICENSE_IRI
     expected = expected_document(union, iris.ENTITY_BASE + key, license_iri=licence)
-    assert isomorphic(parse(response.data, response.content_type), expected)
+    whole, _ = follow_pages(client, f"/doc/{key}", media_type)
+    assert isomorphic(whole, expected)
 
 
 def test_jsonld_context_is_published_and_embedded(client: FlaskClient) -> None:
@@ -389,3 +392,101 @@ def test_a_document_beyond_the_size_bound_is_refused_clearly(
     assert "more than 5 triples" in text
     assert "SPARQL" in text
     assert client.get("/id/company/xt-corp").status_code == 403
+
+
+# --- hubs: documents in pages ----------------------------------------------------------------
+
+HYDRA = iris.KNOWN_VOCABULARIES["hydra"]
+HUB = "initiative/pax-silica"
+
+
+@pytest.fixture
+def paged_client(app: Flask) -> Iterator[FlaskClient]:
+    """A client of the application with documents in pages of three things pointing at the
+    entity (the fixture's hubs then have several pages)."""
+    dataset = published(app)
+    saved = dataset.documents, dataset.answers
+    dataset.documents = Documents(dataset.store, dataset.settings, page_size=3)
+    dataset.answers = BoundedCache(64)
+    try:
+        yield app.test_client()
+    finally:
+        dataset.documents, dataset.answers = saved
+
+
+def local_path(iri: str) -> str:
+    return "/" + iri[len(iris.CANONICAL_BASE) :]
+
+
+def follow_pages(
+    client: FlaskClient, path: str, media_type: media.MediaType
+) -> tuple[rdflib.Graph, int]:
+    """Read a document page by page, following hydra:next as a client would; return what the
+    pages hold besides what they say of themselves (Hydra's), and how many pages there were."""
+    whole, seen = rdflib.Graph(), 0
+    while path:
+        response = client.get(path, headers={"Accept": media_type.mime})
+        assert response.status_code == 200, path
+        assert response.mimetype == media_type.mime
+        page = parse(response.data, response.content_type)
+        for s, p, o in page:
+            if not (str(p).startswith(HYDRA) or str(o).startswith(HYDRA) or "?" in str(s)):
+                whole.add((s, p, o))
+        following = [
+            page.value(view, rdflib.URIRef(HYDRA + "next"))
+            for view in page.objects(None, rdflib.URIRef(HYDRA + "view"))
+        ]
+        path = local_path(str(following[0])) if following and following[0] is not None else None
+        seen += 1
+    return whole, seen
+
+
+@pytest.mark.parametrize("media_type", RDF_TYPES, ids=lambda t: t.key)
+def test_following_hydra_next_gets_the_whole_document(
+    paged_client: FlaskClient, union: rdflib.Graph, media_type: media.MediaType
+) -> None:
+    whole, seen = follow_pages(paged_client, f"/doc/{HUB}", media_type)
+    pointing = set(union.subjects(None, rdflib.URIRef(iris.ENTITY_BASE + HUB)))
+    assert seen == -(-len(pointing) // 3)
+    assert isomorphic(whole, expected_document(union, iris.ENTITY_BASE + HUB))
+
+
+def test_pages_name_their_formats_and_refuse_what_does_not_exist(
+    paged_client: FlaskClient,
+) -> None:
+    response = paged_client.get(f"/doc/{HUB}?page=2", headers={"Accept": "text/turtle"})
+    assert response.headers["Content-Location"] == f"/doc/{HUB}.ttl?page=2"
+    assert f'</doc/{HUB}.nt?page=2>; rel="alternate"' in response.headers["Link"]
+    assert paged_client.get(f"/doc/{HUB}.nt?page=2").mimetype == "application/n-triples"
+    first = paged_client.get(f"/doc/{HUB}?page=1", headers={"Accept": "text/turtle"})
+    assert first.data == paged_client.get(f"/doc/{HUB}", headers={"Accept": "text/turtle"}).data
+    assert paged_client.get(f"/doc/{HUB}?page=99").status_code == 404
+    assert paged_client.get(f"/doc/{HUB}?page=0").status_code == 400
+    assert paged_client.get(f"/doc/{HUB}?property=not%20an%20iri").status_code == 400
+    unused = paged_client.get(f"/doc/{HUB}?property=http://example.org/p")
+    assert unused.status_code == 404
+    assert "nothing points at" in unused.get_data(as_text=True)
+
+
+def test_a_hubs_page_shows_counts_collapsed_links_and_a_pager(
+    paged_client: FlaskClient, union: rdflib.Graph
+) -> None:
+    hub = rdflib.URIRef(iris.ENTITY_BASE + HUB)
+    org = rdflib.Namespace(iris.KNOWN_VOCABULARIES["org"])
+    memberships = {
+        local_path(str(s)).replace("/doc/", "/id/", 1)
+        for s in union.subjects(org.organization, hub)
+    }
+    headers = {"Accept": "text/html", "User-Agent": BROWSER}
+    first = paged_client.get(f"/doc/{HUB}", headers=headers).get_data(as_text=True)
+    assert '<details class="incoming">' in first  # a long list, collapsed
+    assert f'<span class="count">{len(memberships)}</span>' in first
+    assert "property=http%3A%2F%2Fwww.w3.org%2Fns%2Forg%23organization" in first
+    # The property's own list, page after page, shows every membership.
+    found, path = set(), f"/doc/{HUB}?property=http%3A%2F%2Fwww.w3.org%2Fns%2Forg%23organization"
+    while path:
+        page = paged_client.get(path, headers=headers).get_data(as_text=True)
+        found |= {m for m in memberships if f'href="{m}"' in page}
+        following = re.search(r'<a href="([^"]+)" rel="next">', page)
+        path = following.group(1).replace("&amp;", "&") if following else None
+    assert found == memberships

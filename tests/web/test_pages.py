@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -9,7 +10,9 @@ import rdflib
 from flask import Flask
 from flask.testing import FlaskClient
 
-from paxsilica import iris, paths
+from paxsilica import bundle, iris, paths
+from paxsilica.publish.cache import BoundedCache
+from paxsilica.web.state import published
 from publication_support import FIXTURE
 
 BROWSER = {
@@ -215,3 +218,45 @@ def test_favicon_and_stylesheet(client: FlaskClient) -> None:
     with client.get("/static/style.css") as css:
         assert css.status_code == 200
         assert css.mimetype == "text/css"
+
+
+def every_page(client: FlaskClient, path: str) -> list[Page]:
+    """A paged view's pages, from the first, following each pager's "next" link."""
+    pages = []
+    while path:
+        response = client.get(path, headers=BROWSER)
+        assert response.status_code == 200, path
+        html = response.get_data(as_text=True)
+        pages.append(Page(html))
+        following = re.search(r'<a href="([^"]+)" rel="next">', html)
+        path = following.group(1).replace("&amp;", "&") if following else None
+    return pages
+
+
+def test_class_indexes_list_every_instance_page_by_page(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("paxsilica.publish.index_view.PAGE_SIZE", 5)
+    # Pages of five, kept apart from the pages of a hundred the other tests may have made.
+    monkeypatch.setattr(published(app), "pages", BoundedCache(64))
+    assert "/index/" in page(client, "/").links
+    classes = every_page(client, "/index/")
+    assert len(classes) > 1
+    assert any("/index/ps:State" in p.links for p in classes)
+    data = rdflib.Graph().parse(FIXTURE, format="turtle")
+    for path in bundle.instance_files():  # the hand-written and the generated (the states)
+        data.parse(path, format="turtle")
+    ps = rdflib.Namespace(iris.ONTOLOGY_NS)
+    expected = {
+        "/id/" + str(s)[len(iris.ENTITY_BASE) :] for s in data.subjects(rdflib.RDF.type, ps.State)
+    }
+    states = every_page(client, "/index/ps:State")
+    assert len(states) == -(-len(expected) // 5)
+    listed = [link for p in states for link in p.links if link.startswith("/id/state/")]
+    assert sorted(listed) == sorted(expected)  # each state once, on one page
+    assert client.get("/index/ps:State?page=999", headers=BROWSER).status_code == 404
+    assert client.get("/index/ps:State?page=x", headers=BROWSER).status_code == 400
+    assert client.get("/index/zz:Nothing", headers=BROWSER).status_code == 404
+    assert client.get("/index/ps:NoSuchClass", headers=BROWSER).status_code == 404
+    concept = client.get("/index/?class=http://www.w3.org/2004/02/skos/core%23Concept")
+    assert concept.status_code == 200

@@ -195,3 +195,32 @@ def test_an_access_log_that_cannot_be_opened_is_a_clear_error(tmp_path: Path) ->
     assert result.returncode == 2
     assert "setting access_log" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_server_answers_before_its_dumps_are_built_and_then_serves_the_exported_bytes(
+    tmp_path: Path,
+) -> None:
+    """The in-memory store's dumps and VoID are built in the background once the server
+    listens: the pages answer at once, the dumps say 503 with Retry-After meanwhile, then
+    serve the bytes ``paxsilica export`` writes."""
+    with live_server(published=False) as base:
+        assert fetch(base)[0] == 200
+        status, headers, body = fetch(base + "dumps/", accept="text/plain")
+        # Asked after the home page answered: the build was still running then.
+        assert status == 503, "the dumps were ready before the first answers"
+        assert int(headers["Retry-After"]) > 0
+        assert b"being built" in body
+        assert fetch(base + ".well-known/void", accept="text/turtle")[0] == 503
+        assert fetch(base + "doc/state/JP", accept="text/turtle")[0] == 200
+        deadline = time.monotonic() + 120
+        while (status := fetch(base + "dumps/")[0]) == 503 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert status == 200
+        assert fetch(base + ".well-known/void", accept="text/turtle")[0] == 200
+        sums = fetch(base + "dumps/SHA256SUMS")[2].decode().splitlines()
+        served = {name: fetch(base + "dumps/" + name)[2] for name in (s.split()[1] for s in sums)}
+    out = tmp_path / "export"
+    assert cli.main(["export", "--out", str(out), "--base-iri", base]) == 0
+    assert len(served) > 24
+    for name, body in served.items():
+        assert (out / name).read_bytes() == body, name

@@ -5,13 +5,17 @@ that point at it (memberships, supply links, claims) whole with their nested bla
 triples that point at it, the labels of everything it mentions, and a few triples about the
 document itself (its primary topic, licence and dataset). Documents are built with SPARQL
 CONSTRUCT on the embedded store and cached, since the published data is read-only.
+
+An entity that more than ``PAGE_SIZE`` things point at (a hub) gets its document in pages
+(paxsilica.publish.neighbourhood): the first holds its own statements and the first things
+pointing at it, each page says with Hydra where the others are and how many things point at
+the entity through each property; all pages together hold what the whole document would.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -19,6 +23,10 @@ import pyoxigraph as ox
 
 from paxsilica import bundle, iris, media
 from paxsilica.config import Settings
+from paxsilica.publish import neighbourhood as hub
+from paxsilica.publish.cache import BoundedCache
+from paxsilica.publish.neighbourhood import Neighbourhood, PageAddress
+from paxsilica.publish.paging import PageError, Window
 from paxsilica.publish.serialize import (
     Rendering,
     entity_prefixes,
@@ -27,6 +35,7 @@ from paxsilica.publish.serialize import (
     serialize,
     used_prefixes,
 )
+from paxsilica.publish.void import dataset_license
 from paxsilica.rdf.readable import ReadableStore
 from paxsilica.rdf.terms import RDF_TYPE, RDFS_LABEL, RDFS_SUBCLASS_OF, vocabulary_term
 
@@ -57,9 +66,11 @@ NARY_CLASS_LOCALS = (
     "Claim",
 )
 
-# Bounds a document's size, so that a hub entity in a large --data file cannot exhaust memory.
+# Bounds a document's (or a page's) size: only an entity with more statements of its own, or
+# n-ary facts of that size, reaches it now that what points at a hub comes in pages.
 MAX_DOCUMENT_TRIPLES = 100_000
-# How many documents stay cached; an unknown IRI is never cached.
+# How many documents (and pages) stay cached; an unknown IRI is never cached. As many counts
+# of what points at an entity.
 CACHE_SIZE = 1024
 
 # The n-ary test is a FILTER EXISTS: as a join, Oxigraph starts from every fact of those
@@ -99,13 +110,26 @@ class DocumentTooLarge(Exception):
         )
 
 
+@dataclass(frozen=True)
+class Paging:
+    """Where a page of a paged document lies, and how many things point at its topic."""
+
+    address: PageAddress
+    counts: Neighbourhood
+
+
 @dataclass
 class Document:
-    """An RDF document: its IRI, its primary topic, its triples and its cached renderings."""
+    """An RDF document: its IRI, its primary topic, its triples and its cached renderings.
+
+    A page of a hub's document also says where it lies (``paging``); None for a document
+    held whole.
+    """
 
     iri: str
     topic: str
     triples: tuple[ox.Triple, ...]
+    paging: Paging | None = None
     renderings: dict[str, Rendering] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -135,15 +159,14 @@ def triple_order(topic: str) -> Callable[[ox.Triple], tuple]:
 def _blank_closure(
     store: ReadableStore, triples: set[ox.Triple], graphs: Sequence[ox.NamedNode], topic: str
 ) -> None:
-    """Add to ``triples`` the description of every blank node they mention, recursively."""
-    # A blank node that points at the topic (an ontology restriction with owl:hasValue) comes
-    # with that one triple only: every blank node is described whole here.
+    """Add to ``triples`` the description of every blank node they mention, recursively.
+
+    A blank node that is a subject may be described in part only (one pointing at the
+    topic), so every one is looked up.
+    """
     described: set[ox.BlankNode] = set()
     pending = [
-        term
-        for t in triples
-        for term in (t.subject, t.object)
-        if isinstance(term, ox.BlankNode) and term not in described
+        term for t in triples for term in (t.subject, t.object) if isinstance(term, ox.BlankNode)
     ]
     while pending:
         node = pending.pop()
@@ -159,10 +182,10 @@ def _blank_closure(
             raise DocumentTooLarge(topic)
 
 
-def _summaries(
+def summaries(
     store: ReadableStore, things: Iterable[ox.NamedNode], graphs: Sequence[ox.NamedNode]
 ) -> set[ox.Triple]:
-    """Return the labels (and addresses) of the given named nodes."""
+    """Return the labels (and addresses) of the given named nodes: what names them for people."""
     things = sorted(set(things), key=lambda node: node.value)
     found: set[ox.Triple] = set()
     # Chunked so that a hub's document does not make one enormous VALUES clause.
@@ -224,25 +247,43 @@ def describe(
             raise DocumentTooLarge(topic)
     if not triples:
         return []
+    _complete(store, triples, graphs, topic)
+    if document_iri is not None:
+        triples.update(document_metadata(document_iri, topic, dataset_iri, license_iri))
+    return sorted(triples, key=triple_order(topic))
+
+
+def document_metadata(
+    document_iri: str, topic: str, dataset_iri: str | None, license_iri: str | None
+) -> list[ox.Triple]:
+    """Return what a document says of itself: its primary topic, licence and dataset."""
+    document = ox.NamedNode(document_iri)
+    out = [
+        ox.Triple(document, RDF_TYPE, FOAF_DOCUMENT),
+        ox.Triple(document, FOAF_PRIMARY_TOPIC, ox.NamedNode(topic)),
+    ]
+    if license_iri:
+        out.append(ox.Triple(document, DCTERMS_LICENSE, ox.NamedNode(license_iri)))
+    if dataset_iri:
+        out.append(ox.Triple(document, VOID_IN_DATASET, ox.NamedNode(dataset_iri)))
+    return out
+
+
+def _complete(
+    store: ReadableStore, triples: set[ox.Triple], graphs: Sequence[ox.NamedNode], topic: str
+) -> None:
+    """Add the blank nodes' descriptions and the labels of what the triples mention."""
     _blank_closure(store, triples, graphs, topic)
+    node = ox.NamedNode(topic)
     mentioned = {
         term
         for t in triples
         for term in (t.subject, t.object)
         if isinstance(term, ox.NamedNode) and term != node
     }
-    triples |= _summaries(store, mentioned, graphs)
+    triples |= summaries(store, mentioned, graphs)
     if len(triples) > MAX_DOCUMENT_TRIPLES:
         raise DocumentTooLarge(topic)
-    if document_iri is not None:
-        document = ox.NamedNode(document_iri)
-        triples.add(ox.Triple(document, RDF_TYPE, FOAF_DOCUMENT))
-        triples.add(ox.Triple(document, FOAF_PRIMARY_TOPIC, node))
-        if license_iri:
-            triples.add(ox.Triple(document, DCTERMS_LICENSE, ox.NamedNode(license_iri)))
-        if dataset_iri:
-            triples.add(ox.Triple(document, VOID_IN_DATASET, ox.NamedNode(dataset_iri)))
-    return sorted(triples, key=triple_order(topic))
 
 
 def graph_triples(store: ReadableStore, graph: ox.NamedNode, topic: str = "") -> list[ox.Triple]:
@@ -256,9 +297,11 @@ def graph_triples(store: ReadableStore, graph: ox.NamedNode, topic: str = "") ->
 class Documents:
     """The documents one application publishes, built on demand and cached."""
 
-    def __init__(self, store: ReadableStore, settings: Settings):
+    def __init__(self, store: ReadableStore, settings: Settings, page_size: int | None = None):
         self.store = store
         self.settings = settings
+        # How many things pointing at an entity a page holds (neighbourhood.PAGE_SIZE).
+        self.page_size = page_size or hub.PAGE_SIZE
         site = self.site = settings.site
         self.ontology_iri = site.ontology_iri
         self.dataset_iri = site.dataset_iri
@@ -276,8 +319,8 @@ class Documents:
         self.graphs = sorted(
             (g for g in store.named_graphs() if g != self.shapes_graph), key=lambda g: g.value
         )
-        self._cache: OrderedDict[str, Document] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache = BoundedCache(CACHE_SIZE)
+        self._counts = BoundedCache(CACHE_SIZE)
         self._context: dict | None = None
         self._context_rendering: Rendering | None = None
         self._license: str | None = None
@@ -302,15 +345,7 @@ class Documents:
     def license_iri(self) -> str:
         """The dataset's licence: as the data states it, else the ontology's, else CC BY 4.0."""
         if self._license is None:
-            self._license = iris.LICENSE_IRI
-            for subject in (self.dataset_iri, self.ontology_iri):
-                found = next(
-                    self.store.quads_for_pattern(ox.NamedNode(subject), DCTERMS_LICENSE, None),
-                    None,
-                )
-                if found is not None and isinstance(found.object, ox.NamedNode):
-                    self._license = found.object.value
-                    break
+            self._license = dataset_license(self.store, self.site)
         return self._license
 
     def document_licence(self, entity_iri: str) -> str:
@@ -322,40 +357,88 @@ class Documents:
 
     # -- documents -----------------------------------------------------------------------------
 
-    def _cached(self, key: str, build: Callable[[], Document | None]) -> Document | None:
-        with self._lock:
-            document = self._cache.get(key)
-            if document is not None:
-                self._cache.move_to_end(key)
-                return document
-        document = build()
-        if document is None:
-            return None
-        with self._lock:
-            document = self._cache.setdefault(key, document)
-            while len(self._cache) > CACHE_SIZE:
-                self._cache.popitem(last=False)
-        return document
+    def neighbourhood(self, entity_iri: str) -> Neighbourhood:
+        """How many things point at an entity, in all and through each property (cached)."""
+        return self._counts.get(
+            entity_iri, lambda: hub.neighbourhood(self.store, entity_iri, self.graphs)
+        )
 
-    def entity(self, entity_iri: str) -> Document | None:
-        """Return the document about an entity under /id/, or None when nothing mentions it."""
+    def entity(
+        self, entity_iri: str, page: str | None = None, property_iri: str | None = None
+    ) -> Document | None:
+        """Return the document about an entity under /id/, or None when nothing mentions it.
+
+        For a hub, the document is its first page; ``page`` (a page number, as the request
+        gives it) and ``property_iri`` (only what points at the entity through it) choose
+        another page, or raise PageError for one that does not exist.
+        """
         document_iri = self.site.document_for(entity_iri)
         if document_iri is None:
             return None
-
-        def build() -> Document | None:
-            triples = describe(
-                self.store,
-                entity_iri,
-                self.graphs,
-                nary_classes=self.nary_classes,
-                document_iri=document_iri,
-                dataset_iri=self.dataset_iri,
-                license_iri=self.document_licence(entity_iri),
+        if page in (None, "", "1") and property_iri is None:
+            return self._cache.get(
+                "entity " + entity_iri, lambda: self._first_page(entity_iri, document_iri)
             )
-            return Document(document_iri, entity_iri, tuple(triples)) if triples else None
+        return self._cache.get(
+            f"page {entity_iri} {property_iri} {page}",
+            lambda: self._page(entity_iri, document_iri, page, property_iri),
+        )
 
-        return self._cached("entity " + entity_iri, build)
+    def _first_page(self, entity_iri: str, document_iri: str) -> Document | None:
+        pointing = hub.things_pointing_at(
+            self.store, entity_iri, self.graphs, 0, self.page_size + 1
+        )
+        if len(pointing) > self.page_size:
+            return self._page(entity_iri, document_iri, None, None)
+        triples = describe(
+            self.store,
+            entity_iri,
+            self.graphs,
+            nary_classes=self.nary_classes,
+            document_iri=document_iri,
+            dataset_iri=self.dataset_iri,
+            license_iri=self.document_licence(entity_iri),
+        )
+        return Document(document_iri, entity_iri, tuple(triples)) if triples else None
+
+    def _page(
+        self, entity_iri: str, document_iri: str, page: str | None, property_iri: str | None
+    ) -> Document | None:
+        counts = self.neighbourhood(entity_iri)
+        if property_iri is not None and property_iri not in counts.by_property:
+            raise PageError(f"nothing points at {entity_iri} through {property_iri}")
+        window = Window.parse(page, self.page_size, counts.count(property_iri))
+        address = PageAddress(document_iri, window, property_iri)
+        things = hub.things_pointing_at(
+            self.store, entity_iri, self.graphs, window.offset, window.size, property_iri
+        )
+        triples = hub.page_statements(
+            self.store, entity_iri, things, self.graphs, self.nary_classes, property_iri
+        )
+        if property_iri is None and window.page == 1:
+            triples.update(self._own_statements(entity_iri))
+        else:  # the entity's names, so that every page can say what it is about
+            triples.update(summaries(self.store, [ox.NamedNode(entity_iri)], self.graphs))
+        if not triples:
+            return None
+        _complete(self.store, triples, self.graphs, entity_iri)
+        triples.update(
+            document_metadata(
+                address.answer_iri, entity_iri, self.dataset_iri, self.document_licence(entity_iri)
+            )
+        )
+        triples.update(hub.paging_triples(address, entity_iri, counts))
+        ordered = tuple(sorted(triples, key=triple_order(entity_iri)))
+        return Document(address.answer_iri, entity_iri, ordered, Paging(address, counts))
+
+    def _own_statements(self, entity_iri: str) -> set[ox.Triple]:
+        node = ox.NamedNode(entity_iri)
+        found: set[ox.Triple] = set()
+        for graph in self.graphs:
+            found.update(q.triple for q in self.store.quads_for_pattern(node, None, None, graph))
+            if len(found) > MAX_DOCUMENT_TRIPLES:
+                raise DocumentTooLarge(entity_iri)
+        return found
 
     def graph(self, graph_iri: str, topic: str | None = None) -> Document | None:
         """Return a whole named graph as a document (the ontology is one), or None if absent."""
@@ -367,7 +450,7 @@ class Documents:
         def build() -> Document:
             return Document(topic, topic, tuple(graph_triples(self.store, node, topic)))
 
-        return self._cached("graph " + graph_iri, build)
+        return self._cache.get("graph " + graph_iri, build)
 
     def ontology(self) -> Document | None:
         """Return the ontology document (the ontology graph, whose topic is the ontology IRI)."""

@@ -1,6 +1,9 @@
 """The view of an entity's page: its facts, the n-ary facts about it, links back, sources.
 
-Plain Python over a document's triples: the page template shows it, in one language.
+Plain Python over a document's triples: the page template shows it, in one language. Links
+back are grouped by property with their counts (collapsed when long, as LodView shows
+inverse links); a hub's page shows one page of them, with links to the other pages and to
+each property's own list.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ import pyoxigraph as ox
 
 from paxsilica.publish.documents import Document, Documents
 from paxsilica.publish.labels import HrefFor, Labels, Link, link_to
+from paxsilica.publish.neighbourhood import PageAddress, collection_query
+from paxsilica.publish.paging import PageLinks, page_links
 from paxsilica.rdf.terms import RDF_TYPE, XSD_STRING, vocabulary_term
 
 DESCRIPTION_PREDICATES = (
@@ -30,6 +35,8 @@ DCTERMS_TITLE = vocabulary_term("dcterms", "title")
 RDF_LANG_STRING = vocabulary_term("rdf", "langString")
 # Blank nodes nested deeper than this in one value are shown as an ellipsis.
 MAX_NESTED_BLANK_NODES = 6
+# A property's links back are shown open up to this many, collapsed beyond.
+OPEN_INCOMING = 12
 
 
 @dataclass
@@ -70,6 +77,32 @@ class Cited:
 
 
 @dataclass
+class Incoming:
+    """The things pointing at the entity through one property: how many, those on this page,
+    and where the property's whole list is (None when this page shows them all)."""
+
+    predicate: Link
+    count: int
+    subjects: list[Link]
+    more: str | None = None
+
+    @property
+    def open(self) -> bool:
+        """Whether the group is shown open: a short list, all on this page."""
+        return self.more is None and self.count <= OPEN_INCOMING
+
+
+@dataclass
+class Paging:
+    """Where a page of a hub's document lies: its pager, the document's first page (its own
+    statements; None on that page), and the property a page is restricted to."""
+
+    links: PageLinks
+    document: str | None
+    property: Link | None = None
+
+
+@dataclass
 class EntityView:
     """Everything an entity page shows."""
 
@@ -79,9 +112,10 @@ class EntityView:
     types: list[Link]
     rows: list[Row]
     facts: list[tuple[Link, list[Fact]]]
-    incoming: list[tuple[Link, Link]]
+    incoming: list[Incoming]
     sources: list[Cited]
     document_iri: str
+    paging: Paging | None = None
 
 
 class _PageBuilder:
@@ -191,17 +225,47 @@ def _facts(
     return sorted(grouped, key=lambda pair: pair[0].text), list(kinds)
 
 
-def _incoming(page: _PageBuilder, document: Document, topic: ox.NamedNode):
-    return sorted(
-        (
-            (page.link(t.subject.value), page.link(t.predicate.value))
-            for t in document.triples
-            if t.object == topic
+def _incoming(page: _PageBuilder, document: Document, topic: ox.NamedNode) -> list[Incoming]:
+    """The links back, by property: counted over the whole document, listed for this page."""
+    by_predicate: dict[str, set[str]] = defaultdict(set)
+    for t in document.triples:
+        if (
+            t.object == topic
             and isinstance(t.subject, ox.NamedNode)
             and t.subject != topic
             and t.subject.value != document.iri
-        ),
-        key=lambda pair: (pair[0].text.casefold(), pair[1].text.casefold()),
+        ):
+            by_predicate[t.predicate.value].add(t.subject.value)
+    paging = document.paging
+    counts = paging.counts.by_property if paging else {}
+    groups = []
+    for predicate in set(by_predicate) | (set(counts) if paging else set()):
+        subjects = sorted(
+            (page.link(s) for s in by_predicate.get(predicate, ())),
+            key=lambda link: link.text.casefold(),
+        )
+        count = counts.get(predicate, len(subjects))
+        more = None
+        if paging is not None and count > len(subjects):
+            more = page.href_for(paging.address.document + collection_query(predicate))
+        groups.append(Incoming(page.link(predicate), count, subjects, more))
+    return sorted(groups, key=lambda g: g.predicate.text.casefold())
+
+
+def _paging(page: _PageBuilder, document: Document) -> Paging | None:
+    paging = document.paging
+    if paging is None:
+        return None
+    address = paging.address
+    base, window = address.document, address.window
+
+    def href(number: int) -> str | None:
+        return page.href_for(PageAddress(base, window.at(number), address.property_iri).answer_iri)
+
+    return Paging(
+        links=page_links(window, href),
+        document=None if address.answer_iri == base else page.href_for(base),
+        property=page.link(address.property_iri) if address.property_iri else None,
     )
 
 
@@ -251,4 +315,5 @@ def entity_view(
         incoming=_incoming(page, document, topic),
         sources=_sources(page, document, citing),
         document_iri=document.iri,
+        paging=_paging(page, document),
     )

@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -53,18 +53,26 @@ class StoreManifest:
             raise StoreDirectoryError(f"{path}: unreadable store manifest ({error})") from None
 
 
+# What else a store directory holds, built from the store before it is moved into place:
+# called with the finished store, the directory being built and its number of quads.
+AlongsideStore = Callable[[ox.Store, Path, int], None]
+
+
 def create_store_directory(
     directory: Path | str,
     extra_files: Iterable[Path | str] = (),
     site: iris.Site = iris.CANONICAL_SITE,
     progress: bool = True,
+    alongside: AlongsideStore | None = None,
 ) -> StoreManifest:
     """Build an on-disk store of the bundled data plus the given files, replacing any old one.
 
     The store is built in a sibling directory and exchanged with the old one in one atomic
     rename (renameat2 RENAME_EXCHANGE), so bad input, or a kill at any moment, leaves either
     the old store or the new one, never none. What earlier loads that were killed left behind
-    (``.NAME.building-*``, ``.NAME.retired-*``) is removed first.
+    (``.NAME.building-*``, ``.NAME.retired-*``) is removed first. ``alongside``
+    writes what goes with the store (the publication: dumps, VoID, indexes) into the same
+    directory first, so it is swapped in with the store, or not at all.
     """
     target = Path(directory).resolve()
 
@@ -80,6 +88,8 @@ def create_store_directory(
         manifest = StoreManifest(
             site.public_base, tuple(str(Path(f).resolve()) for f in extra_files), len(store)
         )
+        if alongside is not None:
+            alongside(store, building, manifest.quads)
         del store
         (building / STORE_MANIFEST).write_text(manifest.to_json(), encoding="utf-8")
         _swap_into_place(building, target)

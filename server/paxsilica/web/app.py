@@ -9,7 +9,6 @@ from flask import Flask
 
 from paxsilica.config import Settings, load_settings
 from paxsilica.publish.documents import Documents
-from paxsilica.publish.dumps import Dumps
 from paxsilica.rdf.readable import ReadableStore
 from paxsilica.rdf.store import build_store
 from paxsilica.web import dataset, linkeddata, pages, policy, sparql, tables
@@ -30,9 +29,7 @@ def create_app(
         store = build_store(settings.data_files, site=settings.site)
     app = Flask(__name__)
     documents = Documents(store, settings)
-    app.extensions[EXTENSION_KEY] = Published(
-        settings=settings, store=store, documents=documents, dumps=Dumps(documents)
-    )
+    app.extensions[EXTENSION_KEY] = Published(settings=settings, store=store, documents=documents)
     policy.install(app)
     for concern in (linkeddata, dataset, pages, tables):
         app.register_blueprint(concern.blueprint)

@@ -5,7 +5,9 @@ hash-namespace ontology):
 
 - ``/id/{kind}/{key}``: the entity itself; ``303 See Other`` to ``/doc/{kind}/{key}``.
 - ``/doc/{kind}/{key}``: the document about it, negotiated over Turtle, JSON-LD, RDF/XML,
-  N-Triples and HTML; ``/doc/{kind}/{key}.{ttl,jsonld,rdf,nt,html}`` pick a format.
+  N-Triples and HTML; ``/doc/{kind}/{key}.{ttl,jsonld,rdf,nt,html}`` pick a format. A hub's
+  document comes in pages: ``?page=N``, and ``?property=IRI`` for what points at the entity
+  through one property (paxsilica.publish.neighbourhood).
 - ``/ontology`` (and every ``/ontology#Term``): the ontology document, negotiated the same
   way, with ``/ontology.{ext}``; its HTML form documents every term.
 - ``/shapes`` (and every ``/shapes#Shape``): the SHACL shapes graph, negotiated likewise.
@@ -24,17 +26,21 @@ from werkzeug.http import quote_etag
 
 from paxsilica import media
 from paxsilica.publish.documents import Document, Documents, DocumentTooLarge
+from paxsilica.publish.neighbourhood import PROPERTY_PARAMETER
+from paxsilica.publish.paging import PAGE_PARAMETER, PageError, page_query
 from paxsilica.publish.serialize import Rendering
 from paxsilica.rdf.terms import vocabulary_term
 from paxsilica.web import pages, policy
 from paxsilica.web.i18n import page_language
 from paxsilica.web.state import published
-from paxsilica.web.templating import Alternate
+from paxsilica.web.templating import Alternate, page_response
 
 blueprint = Blueprint("linkeddata", __name__)
 
 ENTITY_PREFIX = "id/"
 DOCUMENT_PREFIX = "doc/"
+# A named graph larger than this is sent as its dump rather than held as a document.
+GRAPH_DOCUMENT_TRIPLES = 50_000
 
 
 def documents() -> Documents:
@@ -52,8 +58,9 @@ def _entity_for_key(key: str) -> str:
     return iri
 
 
-def _alternates(base_path: str, offered=media.DOCUMENT_TYPES) -> list[Alternate]:
-    return [Alternate(f"{request.script_root}{base_path}.{t.extension}", t) for t in offered]
+def _alternates(base_path: str, offered=media.DOCUMENT_TYPES, query: str = "") -> list[Alternate]:
+    root = request.script_root
+    return [Alternate(f"{root}{base_path}.{t.extension}{query}", t) for t in offered]
 
 
 def _link_header(alternates: list[Alternate]) -> str:
@@ -84,10 +91,12 @@ def answer_document(
     extension: str | None,
     html: Callable[[Document, str, list[Alternate]], str],
     offered=media.DOCUMENT_TYPES,
+    query: str = "",
 ) -> Response:
     """Answer with a document in the negotiated (or requested) format, with its headers.
 
-    ``base_path`` is the document's path without extension; ``html`` renders its page. The
+    ``base_path`` is the document's path without extension, ``query`` the query string that
+    chose its page (kept in its links to the other formats); ``html`` renders its page. The
     body and headers of each variant are prepared once and kept with the document.
     """
     negotiated = extension is None
@@ -97,7 +106,7 @@ def answer_document(
             environ.get("HTTP_ACCEPT"), offered, environ.get("HTTP_USER_AGENT")
         )
         if chosen is None:
-            return _not_acceptable(offered, _alternates(base_path, offered))
+            return _not_acceptable(offered, _alternates(base_path, offered, query))
     else:
         chosen = media.by_extension(extension, offered)
         if chosen is None:
@@ -107,10 +116,10 @@ def answer_document(
                 + ", ".join("." + t.extension for t in offered),
             )
     lang = page_language() if chosen is media.HTML else ""
-    variant = f"{chosen.key} {negotiated} {lang} {request.script_root}{base_path}"
+    variant = f"{chosen.key} {negotiated} {lang} {request.script_root}{base_path}{query}"
     body, headers, etag = published().answers.get(
         (document.iri, variant),
-        lambda: _prepare(document, base_path, chosen, negotiated, lang, html, offered),
+        lambda: _prepare(document, base_path, chosen, negotiated, lang, html, offered, query),
     )
     response = Response(body, headers=list(headers))
     if "HTTP_IF_NONE_MATCH" in request.environ or "HTTP_IF_MODIFIED_SINCE" in request.environ:
@@ -119,8 +128,8 @@ def answer_document(
     return response
 
 
-def _prepare(document, base_path, chosen, negotiated, lang, html, offered):
-    alternates = _alternates(base_path, offered)
+def _prepare(document, base_path, chosen, negotiated, lang, html, offered, query):
+    alternates = _alternates(base_path, offered, query)
     if chosen is media.HTML:
         rendering: Rendering = document.rendered(
             f"html {lang} {request.script_root}", lambda: html(document, lang, alternates).encode()
@@ -138,7 +147,7 @@ def _prepare(document, base_path, chosen, negotiated, lang, html, offered):
     if vary:
         headers.append(("Vary", ", ".join(vary)))
     if negotiated:
-        location = f"{request.script_root}{base_path}.{chosen.extension}"
+        location = f"{request.script_root}{base_path}.{chosen.extension}{query}"
         headers.append(("Content-Location", location))
     return rendering.body, tuple(headers), rendering.etag
 
@@ -152,30 +161,59 @@ def entity(key: str) -> Response:
     return policy.redirect_to(f"/{DOCUMENT_PREFIX}{key}", 303)
 
 
+def _page_selection() -> tuple[str | None, str | None, str]:
+    """The page and property a request asks for, and the query string that says so."""
+    # Most requests have no query string: they skip Werkzeug's parsing of one.
+    if not request.environ.get("QUERY_STRING"):
+        return None, None, ""
+    args = request.args
+    page = args.get(PAGE_PARAMETER)
+    prop = args.get(PROPERTY_PARAMETER)
+    if page is not None:
+        policy.plain_parameter(PAGE_PARAMETER, page)
+    if prop is not None:
+        policy.plain_parameter(PROPERTY_PARAMETER, prop)
+        try:
+            ox.NamedNode(prop)
+        except ValueError:
+            abort(400, description=f"the property must be an IRI, not {prop!r}")
+    return page, prop, page_query(int(page) if page and page.isdigit() else 1, property=prop)
+
+
+def _entity_page(iri: str, page: str | None, prop: str | None) -> Document | None:
+    try:
+        return documents().entity(iri, page, prop)
+    except PageError as error:
+        abort(error.status, description=str(error))
+
+
 @blueprint.route("/doc/<path:key>")
 def entity_document(key: str) -> Response:
     """The document about an entity, in the negotiated format or the one its extension names.
 
     A final ``.ttl``, ``.jsonld``, ``.rdf``, ``.nt`` or ``.html`` names a format; a key that
     itself ends with a dot and a word (``technology/testium.v2``) still finds its entity.
+    ``?page=N`` and ``?property=IRI`` choose a page of a hub's document.
     """
-    docs = documents()
     stem, extension = _split_extension(key)
+    page, prop, query = _page_selection()
     known_format = extension is not None and media.by_extension(extension, media.DOCUMENT_TYPES)
     if known_format:
-        document = docs.entity(_entity_for_key(stem))
+        document = _entity_page(_entity_for_key(stem), page, prop)
         if document is not None:
             return answer_document(
-                document, f"/{DOCUMENT_PREFIX}{stem}", extension, pages.render_entity
+                document, f"/{DOCUMENT_PREFIX}{stem}", extension, pages.render_entity, query=query
             )
-    document = docs.entity(_entity_for_key(key))
+    document = _entity_page(_entity_for_key(key), page, prop)
     if document is not None:
-        return answer_document(document, f"/{DOCUMENT_PREFIX}{key}", None, pages.render_entity)
+        return answer_document(
+            document, f"/{DOCUMENT_PREFIX}{key}", None, pages.render_entity, query=query
+        )
     if extension is not None and not known_format:
-        document = docs.entity(_entity_for_key(stem))
+        document = _entity_page(_entity_for_key(stem), page, prop)
         if document is not None:  # a known entity, an unknown format: say which formats exist
             return answer_document(
-                document, f"/{DOCUMENT_PREFIX}{stem}", extension, pages.render_entity
+                document, f"/{DOCUMENT_PREFIX}{stem}", extension, pages.render_entity, query=query
             )
     missing = _entity_for_key(stem if known_format else key)
     abort(404, description=f"nothing is known about {missing}, so there is no document")
@@ -242,13 +280,42 @@ def shapes_file(extension: str) -> Response:
     return _shapes(extension)
 
 
+def _large_graph(iri: str, extension: str | None) -> Response | None:
+    """Answer for a graph too large to hold as a document: its dump for programs (303), its
+    page (its size, its dumps) for people; None for a graph small enough."""
+    built = published().publication
+    if built.statistics.graphs.get(iri, 0) <= GRAPH_DOCUMENT_TRIPLES:
+        return None
+    if extension is None:
+        environ = request.environ
+        chosen = media.negotiate_header(
+            environ.get("HTTP_ACCEPT"), media.DOCUMENT_TYPES, environ.get("HTTP_USER_AGENT")
+        )
+    else:
+        chosen = media.by_extension(extension, media.DOCUMENT_TYPES)
+    # Until the dumps are written (in the background after start-up), PublicationPending: 503.
+    dump = next(d for d in built.dumps if d.graph == iri and not d.compressed)
+    if chosen is not media.HTML:
+        return policy.redirect_to(f"/dumps/{dump.name}", 303)
+    alternates = [Alternate(f"{request.script_root}/dumps/{dump.name}", dump.media_type)]
+    body = pages.render_graph(iri, built.statistics.graphs[iri], page_language(), alternates)
+    return page_response(body)
+
+
 @blueprint.route("/graph/<path:name>")
 def graph(name: str) -> Response:
-    """A named graph of the dataset, whole, in the negotiated format."""
+    """A named graph of the dataset, whole, in the negotiated format.
+
+    A graph of more than GRAPH_DOCUMENT_TRIPLES triples is not held in memory as a document:
+    programs are sent to its dump, people get its page.
+    """
     docs = documents()
     stem, extension = _split_extension(name)
     for candidate, candidate_extension in ((name, None), (stem, extension)):
         iri = docs.site.iri_for_path(f"graph/{candidate}")
+        large = _large_graph(iri, candidate_extension)
+        if large is not None:
+            return large
         try:
             document = docs.graph(iri)
         except ValueError:
@@ -298,7 +365,11 @@ def lookup() -> Response:
 
 @blueprint.errorhandler(DocumentTooLarge)
 def too_large(error: DocumentTooLarge) -> Response:
-    """A document beyond the size bound: say so, and where to get the data instead."""
+    """A document beyond the size bound: say so, and where to get the data instead.
+
+    What points at an entity comes in pages, so only an entity with that many statements of
+    its own (or n-ary facts that large) gets here.
+    """
     return policy.error_response(
         403,
         f"{error}, more than this server builds in one document; ask the SPARQL endpoint "

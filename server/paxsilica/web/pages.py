@@ -7,7 +7,9 @@ JavaScript.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -23,9 +25,17 @@ from paxsilica import bundle
 from paxsilica.publish.documents import Document
 from paxsilica.publish.entity_view import entity_view
 from paxsilica.publish.home_view import home_view
+from paxsilica.publish.index_view import class_index_view, classes_view
 from paxsilica.publish.ontology_doc import ontology_doc
+from paxsilica.publish.paging import PAGE_PARAMETER, PageError, expand_curie
 from paxsilica.web import policy
-from paxsilica.web.i18n import LANGUAGE_COOKIE, LANGUAGE_COOKIE_SECONDS, LANGUAGES, page_language
+from paxsilica.web.i18n import (
+    LANGUAGE_COOKIE,
+    LANGUAGE_COOKIE_SECONDS,
+    LANGUAGES,
+    page_language,
+    strings,
+)
 from paxsilica.web.state import published
 from paxsilica.web.templating import Alternate, href_for, page_context, page_response
 
@@ -99,11 +109,69 @@ def home() -> Response:
     key = f"home {lang} {request.script_root}"
 
     def render() -> bytes:
-        view = home_view(dataset.documents, lang, href_for, dataset.ontology_labels)
+        view = home_view(
+            dataset.documents, dataset.home_data, lang, href_for, dataset.ontology_labels
+        )
         title = "Pax Silica Linked Data"
         return render_template("home.html", view=view, **page_context(lang, title)).encode()
 
     return page_response(dataset.pages.get(key, render))
+
+
+def _page_parameter() -> str | None:
+    page = request.args.get(PAGE_PARAMETER)
+    return None if page is None else policy.plain_parameter(PAGE_PARAMETER, page)
+
+
+def _index_page(view_of: Callable, title_of: Callable[[Any, str], str]) -> Response:
+    """A page of an index: its view made by ``view_of`` (the index views' shared arguments),
+    kept once made (the data does not change; the cache is bounded)."""
+    lang = page_language()
+    dataset = published()
+    page = _page_parameter()
+
+    def render() -> bytes:
+        try:
+            view = view_of(
+                dataset.documents,
+                dataset.publication,
+                page,
+                lang,
+                href_for,
+                dataset.ontology_labels,
+            )
+        except PageError as error:
+            abort(error.status, description=str(error))
+        context = page_context(lang, title_of(view, lang))
+        return render_template("index.html", view=view, **context).encode()
+
+    key = f"index {lang} {request.script_root} {request.full_path}"
+    return page_response(dataset.pages.get(key, render))
+
+
+@blueprint.route("/index/")
+def classes() -> Response:
+    """The dataset's classes with their instances' numbers, or (``?class=IRI``) one's index."""
+    class_iri = request.args.get("class")
+    if class_iri is not None:
+        return _class_index(policy.plain_parameter("class", class_iri))
+    return _index_page(classes_view, lambda _, lang: strings(lang)["classes"])
+
+
+@blueprint.route("/index/<curie>")
+def class_index(curie: str) -> Response:
+    """The instances of a class named by a prefixed name (``/index/ps:State``), by IRI."""
+    class_iri = expand_curie(published().site, curie)
+    if class_iri is None:
+        abort(404, description=f"{curie!r} is no class name this site knows (prefix:name)")
+    return _class_index(class_iri)
+
+
+def _class_index(class_iri: str) -> Response:
+    return _index_page(
+        functools.partial(class_index_view, class_iri=class_iri),
+        lambda view, _: view.class_link.text,
+    )
 
 
 @blueprint.route("/favicon.ico")

@@ -27,6 +27,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask
 
 from paxsilica.config import Settings, SettingsError
+from paxsilica.publish.publication import start_in_background, stop_background
 from paxsilica.rdf.directory import open_store_directory
 from paxsilica.rdf.remote import RemoteStore
 from paxsilica.web.app import create_app
@@ -234,11 +235,16 @@ def serve(
     routes around the application, and ``query_paths`` serve some of them as queries.
     """
     application = build_application(settings)
-    if settings.store_path is None and settings.endpoint is None:
-        # Built here, before the slots fork, so that every slot shares one copy.
-        application.extensions[EXTENSION_KEY].prepare()
+    # Made here, before the slots fork, so that every slot shares one copy; the dumps and the
+    # VoID of a store without a publication are written once the server listens.
+    build = application.extensions[EXTENSION_KEY].prepare_to_serve()
     handler = wsgi_handler(wrap(application) if wrap else application, settings)
     open_access_log(settings)
     listener = listen(settings)
     log.warning("paxsilica serving on http://%s:%d/", settings.host, listener.getsockname()[1])
-    Server([listener], handler, server_options(settings, query_paths)).run()
+    builder = None if build is None else start_in_background(build, listener.close)
+    try:
+        Server([listener], handler, server_options(settings, query_paths)).run()
+    finally:
+        if builder is not None:
+            stop_background(builder)

@@ -40,7 +40,6 @@ from paxsilica.publish.service import (
     PREFIXES,
     TRUNCATED_HEADER,
     description_triples,
-    graph_sizes,
 )
 from paxsilica.rdf.readable import ReadableStore
 from paxsilica.sparql import guard as query_guard
@@ -80,9 +79,10 @@ class SparqlService:
 
     @property
     def graph_sizes(self) -> dict[str, int]:
-        """The number of triples of each named graph (counted once: the data is fixed)."""
+        """The number of triples of each named graph, as the dataset's statistics count them
+        (once per dataset version: counting them here would read the whole store)."""
         if self._graph_sizes is None:
-            self._graph_sizes = graph_sizes(self.store)
+            self._graph_sizes = dict(published().publication.statistics.graphs)
         return self._graph_sizes
 
 

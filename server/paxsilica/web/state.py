@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
 from paxsilica.config import Settings
-from paxsilica.publish.documents import Documents
-from paxsilica.publish.dumps import Dumps
+from paxsilica.publish.cache import BoundedCache
+from paxsilica.publish.documents import Document, Documents
+from paxsilica.publish.home_view import HomeData, home_data
 from paxsilica.publish.labels import Labels
+from paxsilica.publish.publication import (
+    Publication,
+    PublicationBuild,
+    background_build,
+    publication_for,
+    void_document,
+)
 from paxsilica.rdf.readable import ReadableStore
 
 if TYPE_CHECKING:
@@ -24,28 +30,6 @@ EXTENSION_KEY = "paxsilica"
 PREPARED_ANSWERS = 4096
 
 
-class BoundedCache:
-    """Values made once and kept, the oldest dropped beyond a number; safe across threads."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._values: OrderedDict[Any, Any] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any, make: Callable[[], Any]) -> Any:
-        """Return the value kept under a key, making it with ``make`` the first time."""
-        with self._lock:
-            found = self._values.get(key)
-        if found is not None:
-            return found
-        made = make()
-        with self._lock:
-            made = self._values.setdefault(key, made)
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
-        return made
-
-
 @dataclass
 class Published:
     """One application's dataset: its settings, its store, and what is built from them once."""
@@ -53,14 +37,17 @@ class Published:
     settings: Settings
     store: ReadableStore
     documents: Documents
-    dumps: Dumps
     # The SPARQL endpoint (web.sparql.SparqlService), once its blueprint is installed.
     sparql: Any = None
     # Pages built from the data alone, by key (language, root): they never change.
-    pages: BoundedCache = field(default_factory=lambda: BoundedCache(64))
+    pages: BoundedCache = field(default_factory=lambda: BoundedCache(256))
     # Prepared answers for documents, by document and variant (format, language, root).
     answers: BoundedCache = field(default_factory=lambda: BoundedCache(PREPARED_ANSWERS))
     _ontology_labels: Labels | None = None
+    _publication: Publication | None = None
+    _void: Document | None = None
+    _home: HomeData | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def site(self) -> Site:
@@ -75,14 +62,65 @@ class Published:
             self._ontology_labels = Labels(ontology.triples if ontology else (), self.site)
         return self._ontology_labels
 
-    def prepare(self) -> None:
-        """Build now what would otherwise be built on first demand: the dumps and the VoID.
+    @property
+    def publication(self) -> Publication:
+        """The dumps, description, statistics and indexes of this dataset version.
 
-        ``paxsilica serve`` calls it before the workers fork, so that they share one copy
-        instead of each building its own.
+        Read from the store directory when ``paxsilica load`` built them there, else built
+        now, once (``prepare`` does it before the workers fork).
         """
-        self.dumps.prepare()
-        self.ontology_labels  # noqa: B018 (built for its side effect: the cache)
+        with self._lock:
+            if self._publication is None:
+                self._publication = publication_for(self.store, self.settings)
+            return self._publication
+
+    def void(self) -> Document:
+        """The VoID and DCAT description as a document about the dataset."""
+        publication = self.publication
+        with self._lock:
+            if self._void is None:
+                self._void = void_document(publication, self.site)
+            return self._void
+
+    @property
+    def home_data(self) -> HomeData:
+        """What the home page shows, worked out once."""
+        publication = self.publication
+        with self._lock:
+            if self._home is None:
+                self._home = home_data(self.documents, publication)
+            return self._home
+
+    def prepare(self) -> None:
+        """Make now what would otherwise be made on first demand: the publication, the VoID,
+        the home page's data.
+
+        ``paxsilica serve`` calls it (or ``prepare_to_serve``) before the slots fork, so that
+        they share one copy instead of each making its own.
+        """
+        self.void()
+        self._prepare_pages()
+
+    def _prepare_pages(self) -> None:
+        self.home_data  # noqa: B018 (built for their side effect: the cache)
+        self.ontology_labels  # noqa: B018
+
+    def prepare_to_serve(self) -> PublicationBuild | None:
+        """Prepare what the slots share, leaving the dumps and the VoID to be written later.
+
+        A store built by ``paxsilica load`` holds its publication: it is read now. Otherwise
+        the statistics and class indexes are counted now (the pages need them) and the build
+        is returned, for ``publication.start_in_background`` to finish once the server
+        listens; until its manifest is written the dumps and the VoID answer 503.
+        """
+        if self.settings.store_path is not None:
+            self.prepare()
+            return None
+        build = background_build(self.store, self.site)
+        with self._lock:
+            self._publication = build.count()
+        self._prepare_pages()
+        return build
 
 
 def published(app: Flask | None = None) -> Published:
