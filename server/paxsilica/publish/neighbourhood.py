@@ -39,7 +39,9 @@ PAGE_SIZE = 100
 # variables in a SELECT.
 _COUNTS = "SELECT ?via (COUNT(DISTINCT ?thing) AS ?n) WHERE {{ ?thing ?via {topic} }} GROUP BY ?via"
 _TOTAL = "SELECT (COUNT(DISTINCT ?thing) AS ?n) WHERE {{ ?thing ?via {topic} }}"
-_WINDOW = "SELECT DISTINCT ?thing WHERE {{ ?thing {via} {topic} }} LIMIT {limit} OFFSET {offset}"
+_WINDOW = (
+    "SELECT DISTINCT ?thing WHERE {{ ?thing {via} {topic} }} {order}LIMIT {limit} OFFSET {offset}"
+)
 
 
 def hydra(local: str) -> ox.NamedNode:
@@ -85,9 +87,16 @@ def things_pointing_at(
     limit: int,
     property_iri: str | None = None,
 ) -> list[ox.NamedNode | ox.BlankNode]:
-    """Return the things pointing at an entity from position ``start`` on, in store order."""
+    """Return the things pointing at an entity from position ``start`` on, in store order.
+
+    Oxigraph's order is the same from one query to the next; a remote server's need not be
+    (Virtuoso's is not), so there the things are sorted, or pages could overlap.
+    """
     via = "?via" if property_iri is None else str(ox.NamedNode(property_iri))
-    query = _WINDOW.format(via=via, topic=ox.NamedNode(topic), limit=limit, offset=start)
+    order = "" if isinstance(store, ox.Store) else "ORDER BY ?thing "
+    query = _WINDOW.format(
+        via=via, topic=ox.NamedNode(topic), order=order, limit=limit, offset=start
+    )
     return [row["thing"] for row in store.query(query, default_graph=list(graphs))]
 
 

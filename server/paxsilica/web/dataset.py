@@ -2,7 +2,8 @@
 
 The dumps are files written once per dataset version (paxsilica.publish.publication) and sent
 from disk as they are: Content-Length, ETag (their SHA-256), Last-Modified, conditional GETs
-and byte ranges (206) come with them, and no worker ever holds a dump in memory.
+and byte ranges (206) come with them. (Under ``paxsilica serve`` the slot still reads the
+file, or the range asked for, whole and hands it to the event loop: see the README.)
 """
 
 from __future__ import annotations
