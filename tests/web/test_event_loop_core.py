@@ -21,12 +21,38 @@ from paxsilica.web.event_loop import OUT_HIGH_WATER, Server, ServerOptions
 from process_support import wait_for
 
 BIG = 8 * 1024 * 1024
+# What /file sends: distinct bytes at every offset of a few megabytes, so that a part sent
+# from the wrong place or out of order shows.
+FILE_BYTES = b"".join(i.to_bytes(4, "big") for i in range(BIG // 4))
+
+
+def file_of(calls: Path) -> Path:
+    """The file beside ``calls`` that /file answers from disk."""
+    return calls.with_name("file")
+
+
+def file_answer(calls: Path, target: bytes) -> bytes:
+    """/file?START-LENGTH names that part of the file for the loop to send; /file?changed
+    names it with another identity, as if it had been replaced since."""
+    path = file_of(calls)
+    found = os.stat(path)
+    identity = (found.st_ino, found.st_size)
+    query = target.partition(b"?")[2]
+    if query == b"changed":
+        start, length, identity = 0, found.st_size, (found.st_ino + 1, found.st_size)
+    elif query:
+        start, length = (int(n) for n in query.split(b"-"))
+    else:
+        start, length = 0, found.st_size
+    headers = [("Content-Type", "application/octet-stream"), ("Content-Length", str(length))]
+    return marshal.dumps(("200 OK", headers, b"", (str(path), start, length, identity)))
 
 
 def handler(calls: Path):
     """A slot handler: /big answers 8 MiB, /crash ends its slot, /malformed answers what the
-    loop cannot read, /pid the slot's process id, /sleep?S sleeps S seconds first; anything
-    else echoes the method and the body's length. Every call is noted in ``calls``."""
+    loop cannot read, /pid the slot's process id, /sleep?S sleeps S seconds first, /file a
+    file the loop sends from disk; anything else echoes the method and the body's length.
+    Every call is noted in ``calls``."""
 
     def handle(message: bytes) -> bytes:
         method, target, _version, _headers, body, _host, _port = marshal.loads(message)
@@ -39,9 +65,11 @@ def handler(calls: Path):
         if target.startswith(b"/sleep?"):
             time.sleep(float(target.partition(b"?")[2]))
         if target == b"/pid":
-            return marshal.dumps(("200 OK", [], str(os.getpid()).encode()))
+            return marshal.dumps(("200 OK", [], str(os.getpid()).encode(), None))
+        if target.startswith(b"/file"):
+            return file_answer(calls, target)
         answer = b"x" * BIG if target == b"/big" else f"{method} {len(body)}\n".encode()
-        return marshal.dumps(("200 OK", [("Content-Type", "text/plain")], answer))
+        return marshal.dumps(("200 OK", [("Content-Type", "text/plain")], answer, None))
 
     return handle
 
@@ -53,6 +81,7 @@ def core_server(
     """Fork a Server on a free port; yield (port, the handler's file of calls); stop it."""
     calls = tmp_path / "calls"
     calls.touch()
+    file_of(calls).write_bytes(FILE_BYTES)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(128)
@@ -312,3 +341,46 @@ def _zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_a_file_body_is_sent_from_disk_in_order_with_what_follows(tmp_path: Path) -> None:
+    with core_server(tmp_path) as (port, _calls), connect(port) as sock:
+        sock.sendall(
+            b"GET /file HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /file?1000003-77 HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"HEAD /file HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        buffered = bytearray()
+        _, whole = read_answer(sock, buffered)
+        _, part = read_answer(sock, buffered)
+        head, _ = read_answer(sock, buffered, head_only=True)
+        _, echo = read_answer(sock, buffered)
+    assert whole == FILE_BYTES
+    assert part == FILE_BYTES[1000003 : 1000003 + 77]
+    assert f"Content-Length: {len(FILE_BYTES)}".encode() in head
+    assert echo == b"GET 0\n"
+
+
+def test_a_file_replaced_since_the_slot_named_it_is_a_503(tmp_path: Path) -> None:
+    with core_server(tmp_path) as (port, _calls), connect(port) as sock:
+        sock.sendall(b"GET /file?changed HTTP/1.1\r\nHost: x\r\n\r\nGET /echo HTTP/1.1\r\n\r\n")
+        buffered = bytearray()
+        head, body = read_answer(sock, buffered)
+        assert head.startswith(b"HTTP/1.1 503 ")
+        assert b"Retry-After: 1" in head
+        assert b"the file changed" in body
+        _, echo = read_answer(sock, buffered)
+        assert echo == b"GET 0\n"
+
+
+def test_a_client_slow_to_read_a_file_holds_nobody_else(tmp_path: Path) -> None:
+    with core_server(tmp_path) as (port, _calls), connect(port) as slow:
+        slow.sendall(b"GET /file HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.3)  # the loop has sent what the unread socket takes, and waits
+        with connect(port) as other:
+            other.sendall(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+            _, echo = read_answer(other, bytearray())
+        assert echo == b"GET 0\n"
+        _, whole = read_answer(slow, bytearray())
+        assert whole == FILE_BYTES

@@ -2,8 +2,9 @@
 
 The dumps are files written once per dataset version (paxsilica.publish.publication) and sent
 from disk as they are: Content-Length, ETag (their SHA-256), Last-Modified, conditional GETs
-and byte ranges (206) come with them. (Under ``paxsilica serve`` the slot still reads the
-file, or the range asked for, whole and hands it to the event loop: see the README.)
+and byte ranges (206) come with them. Under ``paxsilica serve`` the slot answers with the
+headers and where the file is, and the event loop sends it from disk (sendfile), so that no
+process holds a dump in memory.
 """
 
 from __future__ import annotations

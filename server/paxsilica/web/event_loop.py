@@ -47,6 +47,9 @@ MAX_PIPELINED = 8
 # pipelined request until the client reads; one that reads nothing for options.write_seconds
 # is closed, so that a client that never reads holds neither memory nor a socket for long.
 OUT_HIGH_WATER = 1024 * 1024
+# At most this much of a file per sendfile call, so that one fast reader of a dump does not
+# hold the loop from the other connections.
+FILE_CHUNK = 4 * 1024 * 1024
 LINGER_SECONDS = 5.0
 LINGER_BYTES = 64 * 1024 * 1024
 TICK_SECONDS = 0.05
@@ -144,6 +147,41 @@ class Request:
         self.lane = "query" if target.split(b"?", 1)[0] in query_paths else "document"
 
 
+class FileBody:
+    """The part of a file an answer sends as its body, read by the kernel (sendfile)."""
+
+    def __init__(self, fd: int, offset: int, remaining: int):
+        self.fd = fd
+        self.offset = offset
+        self.remaining = remaining
+
+    @classmethod
+    def open(cls, where) -> FileBody | None:
+        """Open what a slot named (path, offset, length, identity); None if it has changed."""
+        path, offset, length, identity = where
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            return None
+        found = os.fstat(fd)
+        if (found.st_ino, found.st_size) != tuple(identity) or offset + length > found.st_size:
+            os.close(fd)
+            return None
+        return cls(fd, offset, length)
+
+    def send(self, sock: socket.socket) -> int:
+        """Send what the socket takes of the rest; raises BlockingIOError when it takes none."""
+        sent = os.sendfile(sock.fileno(), self.fd, self.offset, min(self.remaining, FILE_CHUNK))
+        if sent == 0:
+            raise EOFError  # the file is shorter than it was: the answer cannot be finished
+        self.offset += sent
+        self.remaining -= sent
+        return sent
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+
 class Connection:
     """One client connection and the state of the request being read on it."""
 
@@ -157,6 +195,8 @@ class Connection:
         self.ready: deque[Request] = deque()
         self.active: Request | None = None
         self.out = bytearray()
+        # The rest of a file being sent after ``out`` (a dump, straight from disk).
+        self.file: FileBody | None = None
         self.written_at = 0.0  # when the client last took some of the output
         self.continue_pending = False  # a 100 Continue to send once the answers before it are
         self.writing = False
@@ -171,6 +211,15 @@ class Connection:
         self.queued_at = 0.0
         self.events = selectors.EVENT_READ
         self._reset()
+
+    def has_output(self) -> bool:
+        """Whether some of an answer is still to be written."""
+        return bool(self.out) or self.file is not None
+
+    def may_start_next(self) -> bool:
+        """Whether the next pipelined request may be answered: its answer must follow this
+        one's, so not while a file is sent, nor while the client is far behind."""
+        return self.file is None and len(self.out) < OUT_HIGH_WATER
 
     def _reset(self) -> None:
         self.url = bytearray()
@@ -224,7 +273,7 @@ class Connection:
         if expect == b"100-continue" and self.error is None and self.declared_body:
             # Only between answers: a 100 Continue written while an earlier pipelined request
             # is answered would land inside that answer.
-            if self.active is None and not self.ready:
+            if self.active is None and not self.ready and self.file is None:
                 self.server.add_output(self, b"HTTP/1.1 100 Continue\r\n\r\n")
             else:
                 self.continue_pending = True
@@ -504,9 +553,9 @@ class Server:
     def _drained(self, now: float) -> bool:
         for conn in list(self.connections.values()):
             reading = conn.in_headers or conn.in_body
-            if conn.active is None and not conn.ready and not conn.out and not reading:
+            if conn.active is None and not conn.ready and not conn.has_output() and not reading:
                 self._close(conn)
-        busy = any(c.active is not None or c.out for c in self.connections.values())
+        busy = any(c.active is not None or c.has_output() for c in self.connections.values())
         if not busy:
             return True
         if now < self.drain_deadline:
@@ -584,15 +633,16 @@ class Server:
             return
         if self.overloaded and conn.in_body and conn.active is None:
             conn.error = (503, "Service Unavailable: the server is holding too much data")
-            self._reject(conn)
+            if conn.file is None:
+                self._reject(conn)
             return
         conn.feed(data)
-        if conn.error is not None and conn.active is None:
+        if conn.error is not None and conn.active is None and conn.file is None:
             self._reject(conn)
             return
-        if conn.out and not conn.writing:
+        if conn.has_output() and not conn.writing:
             self._flush(conn)
-        if conn.active is None and conn.ready and len(conn.out) < OUT_HIGH_WATER:
+        if conn.active is None and conn.ready and conn.may_start_next():
             self._start(conn)
         if len(conn.ready) >= MAX_PIPELINED and conn.reading:
             conn.reading = False
@@ -621,6 +671,9 @@ class Server:
     def _close(self, conn: Connection) -> None:
         if self.connections.pop(conn.fd, None) is None:
             return
+        if conn.file is not None:
+            conn.file.close()
+            conn.file = None
         if conn.events:
             with contextlib.suppress(KeyError, ValueError):
                 self.selector.unregister(conn.sock)
@@ -639,13 +692,15 @@ class Server:
             if sent:
                 conn.written_at = time.monotonic()
                 del conn.out[:sent]
+        if not conn.out and conn.file is not None and not self._send_file(conn):
+            return
         ready = conn.active is None and conn.ready and not conn.closing
-        if ready and len(conn.out) < OUT_HIGH_WATER:
+        if ready and conn.may_start_next():
             # The client has read enough of its answers for the next pipelined request.
             self._start(conn)
             if conn.fd not in self.connections:
                 return
-        if conn.out:
+        if conn.has_output():
             if not conn.writing:
                 conn.writing = True
                 self._set_events(conn)
@@ -655,6 +710,27 @@ class Server:
             self._set_events(conn)
         if conn.closing and not conn.lingering:
             self._linger(conn)
+
+    def _send_file(self, conn: Connection) -> bool:
+        """Send more of the connection's file; False if the connection was closed."""
+        try:
+            if conn.file.send(conn.sock):
+                conn.written_at = time.monotonic()
+        except (BlockingIOError, InterruptedError):
+            return True
+        except (OSError, EOFError):
+            self._close(conn)
+            return False
+        if conn.file.remaining == 0:
+            conn.file.close()
+            conn.file = None
+            if conn.active is None and conn.error is not None:
+                self._reject(conn)  # held back until the answer before it was whole
+                return conn.fd in self.connections
+            if conn.continue_pending and conn.active is None and not conn.ready:
+                conn.continue_pending = False
+                conn.out += b"HTTP/1.1 100 Continue\r\n\r\n"
+        return True
 
     def _linger(self, conn: Connection) -> None:
         """Close after the answer, reading what the client still sends, so that it sees it."""
@@ -787,12 +863,12 @@ class Server:
             conn.slot = None
             self._release_client(lane, conn)
             try:
-                status, headers, body = marshal.loads(reply)  # noqa: S302 - our own slot
+                status, headers, body, where = marshal.loads(reply)  # noqa: S302 - our own slot
             except (ValueError, TypeError, EOFError):
                 log.error("serving core: a %s slot answered what it should not", slot.lane)
                 self._answer_error(conn, 500, "Internal Server Error: the answer was unreadable")
             else:
-                self._answer(conn, status, headers, body)
+                self._answer_from_slot(conn, status, headers, body, where)
         self._dispatch(lane)
 
     def _dispatch(self, lane: Lane) -> None:
@@ -858,11 +934,31 @@ class Server:
             self._date = (formatdate(now, usegmt=True), now)
         return self._date[0]
 
+    def _answer_from_slot(self, conn: Connection, status: str, headers, body, where) -> None:
+        """Write a slot's answer, whose body may be a file on disk the loop sends itself."""
+        if where is None:
+            self._answer(conn, status, headers, body)
+            return
+        file = FileBody.open(where)
+        if file is None:
+            message = "Service Unavailable: the file changed while it was being sent; try again"
+            self._answer_error(conn, 503, message, {"Retry-After": "1"})
+            return
+        self._answer(conn, status, headers, b"", file=file)
+
     def _answer(
-        self, conn: Connection, status: str, headers, body: bytes, close=False, own=False
+        self,
+        conn: Connection,
+        status: str,
+        headers,
+        body: bytes,
+        close=False,
+        own=False,
+        file: FileBody | None = None,
     ) -> None:
         """Write an answer to the connection's request; ``own``: the loop wrote it itself, so
-        it gets the header policy the application gives its own answers."""
+        it gets the header policy the application gives its own answers; ``file``: the body
+        is sent from disk after ``body``."""
         request = conn.active
         conn.active = None
         keep = not close and request is not None and request.keep_alive and not self.draining
@@ -881,23 +977,27 @@ class Server:
             parts.append(f"Content-Length: {len(body)}\r\n")
         parts.append("Connection: keep-alive\r\n\r\n" if keep else "Connection: close\r\n\r\n")
         self.add_output(conn, "".join(parts).encode("latin-1"))
+        size = len(body) + (file.remaining if file is not None else 0)
         if request is None or request.method != "HEAD":
             conn.out += body
+            conn.file, file = file, None
+        if file is not None:
+            file.close()
         if self.options.access_log:
-            self._log_access(conn, request, status, len(body))
+            self._log_access(conn, request, status, size)
         if not keep:
             conn.closing = True
             conn.ready.clear()
-        elif conn.continue_pending and not conn.ready:
+        elif conn.continue_pending and not conn.ready and conn.file is None:
             conn.continue_pending = False
             conn.out += b"HTTP/1.1 100 Continue\r\n\r\n"
         elif not conn.ready and not (conn.in_headers or conn.in_body):
             conn.deadline = time.monotonic() + self.options.keepalive_seconds
         self._flush(conn)
-        if keep and conn.fd in self.connections and conn.active is None:
+        if keep and conn.fd in self.connections and conn.active is None and conn.file is None:
             if conn.error is not None:
                 self._reject(conn)
-            elif conn.ready and len(conn.out) < OUT_HIGH_WATER:
+            elif conn.ready and conn.may_start_next():
                 self._start(conn)
 
     def _log_access(self, conn: Connection, request: Request | None, status: str, size: int):
@@ -971,14 +1071,14 @@ class Server:
         buffered = 0
         for conn in list(self.connections.values()):
             buffered += len(conn.out) + conn.body_bytes + sum(len(r.body) for r in conn.ready)
-            if conn.out and now - conn.written_at > self.options.write_seconds:
+            if conn.has_output() and now - conn.written_at > self.options.write_seconds:
                 # The client reads nothing of its answer: whatever it asked for is dropped.
                 self._cancel(conn)
                 self._close(conn)
             elif conn.lingering:
                 if now >= conn.linger_until:
                     self._close(conn)
-            elif conn.active is None and not conn.out and now >= conn.deadline:
+            elif conn.active is None and not conn.has_output() and now >= conn.deadline:
                 if conn.in_headers or conn.in_body:
                     self._send_plain(
                         conn,

@@ -148,6 +148,111 @@ def open_remote_store(settings: Settings) -> RemoteStore:
     return store
 
 
+class FileBody:
+    """A WSGI file wrapper that lets the event loop send the file from disk itself.
+
+    Flask's ``send_file`` hands the open file to ``wsgi.file_wrapper``; a slot answers with
+    where the file is instead of its bytes, so that a dump of gigabytes is never read into a
+    slot's memory nor copied through the loop: the loop sends it with sendfile(2).
+    """
+
+    def __init__(self, file, block_size: int = 8192):
+        self.file = file
+        self.block_size = block_size
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> bytes:
+        data = self.file.read(self.block_size)
+        if not data:
+            raise StopIteration
+        return data
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int) -> None:
+        self.file.seek(offset)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def close(self) -> None:
+        self.file.close()
+
+    def where(self, status: str, headers) -> tuple | None:
+        """Where the loop finds the answer's body: (path, offset, length, identity) or None."""
+        name = getattr(self.file, "name", None)
+        if not isinstance(name, str) or status[:3] not in ("200", "206"):
+            return None
+        fields = {key.lower(): value for key, value in headers}
+        offset = 0
+        if status.startswith("206"):
+            # "bytes START-END/SIZE": the one range werkzeug answers.
+            offset = int(fields["content-range"].split()[1].split("-")[0])
+        length = int(fields["content-length"])
+        found = os.fstat(self.file.fileno())
+        return (os.path.abspath(name), offset, length, (found.st_ino, found.st_size))
+
+
+def _environ(base: dict, message: bytes) -> dict:
+    """The WSGI environ of one request as the event loop handed it to a slot."""
+    method, target, version, headers, body, host, port = marshal.loads(message)  # noqa: S302
+    path, _, query = target.partition(b"?")
+    environ = dict(base)
+    environ["REQUEST_METHOD"] = method
+    environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")
+    environ["QUERY_STRING"] = query.decode("latin-1")
+    environ["RAW_URI"] = environ["REQUEST_URI"] = target.decode("latin-1")
+    environ["SERVER_PROTOCOL"] = "HTTP/" + version
+    environ["REMOTE_ADDR"] = host
+    environ["REMOTE_PORT"] = str(port)
+    environ["wsgi.input"] = BytesIO(body)
+    environ["CONTENT_LENGTH"] = str(len(body))
+    for name, value in headers:
+        key = name.decode("latin-1").upper().replace("-", "_")
+        if "_" in name.decode("latin-1"):
+            continue  # names with underscores would pass for others once mapped
+        text = value.decode("latin-1")
+        if key == "CONTENT_TYPE":
+            environ[key] = text
+        elif key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
+            continue  # the event loop has read the body whole (and de-chunked it)
+        else:
+            key = "HTTP_" + key
+            environ[key] = f"{environ[key]},{text}" if key in environ else text
+    return environ
+
+
+def _respond(app: Callable, environ: dict) -> tuple:
+    """Run one request through the application: (status, headers, body, file or None)."""
+    started: list = []
+    wrappers: list[FileBody] = []
+
+    def start_response(status, response_headers, exc_info=None):
+        started[:] = [status, response_headers]
+        return lambda _data: None
+
+    def file_wrapper(file, block_size: int = 8192) -> FileBody:
+        wrappers.append(FileBody(file, block_size))
+        return wrappers[-1]
+
+    environ["wsgi.file_wrapper"] = file_wrapper
+    result = app(environ, start_response)
+    try:
+        # The body is a file when the answer is the wrapper itself, or werkzeug's range of it.
+        body = getattr(result, "iterable", result)
+        if len(wrappers) == 1 and body is wrappers[0]:
+            file = wrappers[0].where(*started)
+            if file is not None:
+                return (*started, b"", file)
+        return (*started, b"".join(result), None)
+    finally:
+        if hasattr(result, "close"):
+            result.close()
+
+
 def wsgi_handler(app: Callable, settings: Settings) -> Callable[[bytes], bytes]:
     """Return the slot handler that runs one request through a WSGI application."""
     base = {
@@ -163,52 +268,17 @@ def wsgi_handler(app: Callable, settings: Settings) -> Callable[[bytes], bytes]:
     }
 
     def handle(message: bytes) -> bytes:
-        method, target, version, headers, body, host, port = marshal.loads(message)  # noqa: S302
-        path, _, query = target.partition(b"?")
-        environ = dict(base)
-        environ["REQUEST_METHOD"] = method
-        environ["PATH_INFO"] = unquote_to_bytes(path).decode("latin-1")
-        environ["QUERY_STRING"] = query.decode("latin-1")
-        environ["RAW_URI"] = environ["REQUEST_URI"] = target.decode("latin-1")
-        environ["SERVER_PROTOCOL"] = "HTTP/" + version
-        environ["REMOTE_ADDR"] = host
-        environ["REMOTE_PORT"] = str(port)
-        environ["wsgi.input"] = BytesIO(body)
-        environ["CONTENT_LENGTH"] = str(len(body))
-        for name, value in headers:
-            key = name.decode("latin-1").upper().replace("-", "_")
-            if "_" in name.decode("latin-1"):
-                continue  # names with underscores would pass for others once mapped
-            text = value.decode("latin-1")
-            if key == "CONTENT_TYPE":
-                environ[key] = text
-            elif key in ("CONTENT_LENGTH", "TRANSFER_ENCODING"):
-                continue  # the event loop has read the body whole (and de-chunked it)
-            else:
-                key = "HTTP_" + key
-                environ[key] = f"{environ[key]},{text}" if key in environ else text
-        started: list = []
-
-        def start_response(status, response_headers, exc_info=None):
-            started[:] = [status, response_headers]
-            return lambda _data: None
-
         try:
-            result = app(environ, start_response)
-            try:
-                answer = b"".join(result)
-            finally:
-                if hasattr(result, "close"):
-                    result.close()
-            status, response_headers = started
+            answer = _respond(app, _environ(base, message))
         except Exception:
             traceback.print_exc(file=sys.stderr)
-            status, response_headers = (
+            answer = (
                 "500 Internal Server Error",
                 [("Content-Type", "text/plain; charset=utf-8")],
+                b"500 Internal Server Error\n",
+                None,
             )
-            answer = b"500 Internal Server Error\n"
-        return marshal.dumps((status, response_headers, answer))
+        return marshal.dumps(answer)
 
     return handle
 
