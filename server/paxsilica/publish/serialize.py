@@ -48,8 +48,25 @@ def used_prefixes(triples: Iterable[ox.Triple], prefixes: dict[str, str]) -> dic
                 iri_values.add(term.value)
             elif isinstance(term, ox.Literal) and not term.language:
                 iri_values.add(term.datatype.value)
-    namespaces = {ns for ns in prefixes.values() if any(v.startswith(ns) for v in iri_values)}
+    namespaces = _namespaces_used(iri_values, set(prefixes.values()))
     return {name: ns for name, ns in prefixes.items() if ns in namespaces}
+
+
+def _namespaces_used(iri_values: set[str], namespaces: set[str]) -> set[str]:
+    """The namespaces some IRI starts with, looked up at each '/' and '#' of the IRIs (a
+    hub's document mentions thousands of IRIs: testing each against every prefix was most
+    of its serialization); namespaces ending otherwise are tested the long way."""
+    found = set()
+    for value in iri_values:
+        cut = max(value.rfind("/"), value.rfind("#"))
+        while cut > 0:
+            if (candidate := value[: cut + 1]) in namespaces:
+                found.add(candidate)
+            cut = max(value.rfind("/", 0, cut), value.rfind("#", 0, cut))
+    for ns in namespaces - found:
+        if ns[-1:] not in ("/", "#") and any(v.startswith(ns) for v in iri_values):
+            found.add(ns)
+    return found
 
 
 def serialize(
