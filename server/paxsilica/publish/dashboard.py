@@ -214,6 +214,8 @@ class StageBar:
     y: int
     chart: str
     states: int
+    signatory_sum: Decimal = Decimal(0)
+    participant_sum: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -496,6 +498,8 @@ def _stage_bars(
                 12 + n * STAGE_ROW_HEIGHT,
                 f"{root}/charts/technology/{local_key(stage)}?date={on.isoformat()}",
                 len({f.supplier for f in found}),
+                signed,
+                taking_part,
             )
         )
     return bars

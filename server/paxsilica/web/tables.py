@@ -264,7 +264,7 @@ def _chart_of(kind: str, key: str, lang: str, on: datetime.date) -> dict:
         "timeline": timeline,
         "subject": subject,
         "kind": kind,
-        "chart_title": f"{strings(lang)[title]}: {subject.text}",
+        "chart_title": strings(lang)[title] + strings(lang)["title_separator"] + subject.text,
         "chart_path": f"/charts/{kind}/{key}",
         "on": on,
         "on_text": day(on, lang),
