@@ -24,7 +24,7 @@ import pyoxigraph as ox
 from paxsilica.publish import as_of
 from paxsilica.publish.labels import Link
 from paxsilica.publish.readable import day, number, percent
-from paxsilica.publish.tables import UNITS, Context
+from paxsilica.publish.tables import UNITS, Context, Tables
 
 SUPPLIERS_QUERY = """
 SELECT ?link ?supplier ?share ?year ?stage ?source WHERE {
@@ -284,17 +284,17 @@ def technology_chart(ctx: Context, technology: str) -> Chart | None:
     )
 
 
-def state_leads(ctx: Context, state: str) -> list[dict]:
+def state_leads(tables: Tables, state: str) -> list[dict]:
     """The answer of :data:`LEADS_QUERY`, read in two bounded steps: the state's own links,
     then the largest share of each of their inputs, stages and years."""
-    own = ctx.select(_LINKS_OF.replace("STATE", state))
+    own = tables.select(_LINKS_OF.replace("STATE", state))
     technologies = sorted({s["technology"].value for s in own})
     if not technologies:
         return []
     values = " ".join(f"<{t}>" for t in technologies)
     tops = {
         (s["technology"].value, s["stage"].value, s["year"].value): Decimal(s["top"].value)
-        for s in ctx.select(_TOPS.replace("TECHNOLOGIES", values))
+        for s in tables.select(_TOPS.replace("TECHNOLOGIES", values))
     }
     return [
         s
@@ -306,7 +306,7 @@ def state_leads(ctx: Context, state: str) -> list[dict]:
 
 def state_chart(ctx: Context, state: str) -> Chart | None:
     """The inputs where a state is the largest supplier, by year and stage; None when none."""
-    gathered = _gathered(state_leads(ctx, state), "technology", "share")
+    gathered = _gathered(state_leads(ctx.tables, state), "technology", "share")
     if not gathered:
         return None
     standing = _standing(ctx, state)[0]
@@ -423,10 +423,11 @@ _HAS = {
 }
 
 
-def has_chart(ctx: Context, kind: str, iri: str) -> bool:
-    """Whether a chart of that kind has something to draw about the entity (one small query)."""
+def has_chart(tables: Tables, kind: str, iri: str) -> bool:
+    """Whether a chart of that kind has something to draw about the entity: a small query or
+    two, and no labels (an entity's page asks it)."""
     if kind == "state":
-        return any(t.party == iri and t.begins for t in ctx.tables.ties()) or bool(
-            state_leads(ctx, iri)
+        return any(t.party == iri and t.begins for t in tables.ties()) or bool(
+            state_leads(tables, iri)
         )
-    return bool(ctx.select(_HAS[kind].replace("IRI", iri)))
+    return bool(tables.select(_HAS[kind].replace("IRI", iri)))

@@ -92,14 +92,15 @@ class SupplyFact:
 
 @dataclass
 class DashboardData:
-    """What the dashboard reads from the data once per dataset version: IRIs and numbers."""
+    """What the dashboard reads from the data once per dataset version: IRIs and numbers, the
+    single points of failure split into inputs of the chain and minerals, largest first."""
 
     ties: list[as_of.Tie]
     assessments: list[as_of.Assessment]
-    single_points: list[SupplyFact]
-    minerals: frozenset[str]
+    chain: list[SupplyFact]
+    minerals: list[SupplyFact]
+    mineral_iris: frozenset[str]
     stage_shares: list[SupplyFact]
-    homes: dict[str, str]
 
 
 def _select(docs: Documents, query: str) -> list[dict[str, Any]]:
@@ -133,22 +134,29 @@ def _latest(facts: Iterable[SupplyFact]) -> list[SupplyFact]:
 def dashboard_data(docs: Documents) -> DashboardData:
     """Read what the dashboard needs from the data (once per dataset version)."""
     single = _latest(_facts(_select(docs, SINGLE_POINTS_QUERY)))
+    single.sort(key=lambda f: (-f.share, f.technology, f.supplier))
     stages = _latest(_facts(_select(docs, STAGE_SHARES_QUERY), stage="chain"))
     minerals = frozenset(s["row"].value for s in _select(docs, minerals_query(docs)))
-    companies = sorted({f.supplier for f in single})
-    homes: dict[str, str] = {}
-    if companies:
-        query = _HOMES.replace("COMPANIES", " ".join(f"<{c}>" for c in companies))
-        for s in sorted(_select(docs, query), key=lambda s: s["state"].value):
-            homes.setdefault(s["company"].value, s["state"].value)
     return DashboardData(
         as_of.ties(docs.store, docs.prefixes, docs.graphs),
         as_of.assessments(docs.store, docs.prefixes, docs.graphs),
-        single,
+        [f for f in single if f.technology not in minerals],
+        [f for f in single if f.technology in minerals],
         minerals,
         stages,
-        homes,
     )
+
+
+def home_states(docs: Documents, suppliers: Iterable[str]) -> dict[str, str]:
+    """The home state (the first, by IRI) of each company among some suppliers."""
+    wanted = sorted(set(suppliers))
+    if not wanted:
+        return {}
+    query = _HOMES.replace("COMPANIES", " ".join(f"<{c}>" for c in wanted))
+    found: dict[str, str] = {}
+    for s in sorted(_select(docs, query), key=lambda s: s["state"].value):
+        found.setdefault(s["company"].value, s["state"].value)
+    return found
 
 
 # -- the view, on a day and in a language --------------------------------------------------
@@ -302,15 +310,9 @@ class Dashboard:
             key=lambda a: (a.starts, a.iri),
             reverse=True,
         )
-        chain = sorted(
-            (f for f in data.single_points if f.technology not in data.minerals),
-            key=lambda f: (-f.share, f.technology),
-        )
-        minerals = sorted(
-            (f for f in data.single_points if f.technology in data.minerals),
-            key=lambda f: (-f.share, f.technology),
-        )
+        chain, minerals = data.chain, data.minerals
         shown = [*chain[:TOP], *minerals[:TOP]]
+        homes = home_states(self.docs, (f.supplier for f in shown))
         iris = {t.party for t in data.ties} | {e for e, _ in events}
         iris |= {i for f in shown for i in (f.link, f.technology, f.supplier, f.stage)}
         iris |= {i for a in changes[:TOP] for i in (a.iri, a.control, a.status)}
@@ -321,9 +323,9 @@ class Dashboard:
             return naming.link(iri, lang)
 
         def point(fact: SupplyFact) -> SinglePoint:
-            party = data.homes.get(fact.supplier, fact.supplier)
+            party = homes.get(fact.supplier, fact.supplier)
             standing = as_of.standing(standings, party).status
-            kind = "mineral" if fact.technology in data.minerals else "technology"
+            kind = "mineral" if fact.technology in data.mineral_iris else "technology"
             return SinglePoint(
                 link(fact.technology),
                 link(fact.supplier),

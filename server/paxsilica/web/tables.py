@@ -275,15 +275,23 @@ def _chart_of(kind: str, key: str, lang: str, on: datetime.date) -> dict:
 def chart_links(iri: str, lang: str) -> list[tuple[str, str]]:
     """The charts about an entity, as (words, address), for its page."""
     site = published().site
-    ctx = _context(lang, datetime.date.today())
     found = []
     for kind, (folder, _, title) in _CHARTS.items():
         if not iri.startswith(site.entity_base + folder):
             continue
         key = iri[len(site.entity_base + folder) :]
-        if "/" not in key and charts.has_chart(ctx, kind, iri):
+        if "/" not in key and charts.has_chart(tables(), kind, iri):
             found.append((strings(lang)[title], f"{request.script_root}/charts/{kind}/{key}"))
     return found
+
+
+def _kept(name: str, render) -> bytes:
+    """A chart's answer, made once per address, language and root: it depends only on the
+    data and the day (the pages' bounded cache)."""
+    # The day is in the key: without ?date= a page is today's, and tomorrow is another.
+    on = requested_day().isoformat()
+    key = f"{name} {page_language()} {request.script_root} {on} {request.full_path}"
+    return published().pages.get(key, render)
 
 
 @blueprint.route("/charts/<kind>/<key>")
@@ -291,24 +299,36 @@ def chart(kind: str, key: str) -> Response:
     """A chart as a page with its figures as tables, or its SVG alone (``<key>.svg``)."""
     lang = page_language()
     svg = key.endswith(".svg")
-    context = _chart_of(kind, key.removesuffix(".svg"), lang, requested_day())
-    if svg:
+
+    def render() -> bytes:
+        context = _chart_of(kind, key.removesuffix(".svg"), lang, requested_day())
+        if not svg:
+            context.update(page_context(lang, context["chart_title"]))
+            return render_template("chart.html", **context).encode()
         if context["chart"] is None:
             abort(404, description=f"no bars to draw for the {kind} {key!r}")
         t = strings(lang)
-        body = render_template("chart_bars.svg", standalone=True, t=t, lang=lang, **context)
-        response = Response(body, content_type=media.SVG.content_type)
-        response.headers["Vary"] = "Accept-Language, Cookie"
-        response.add_etag()
-        return response.make_conditional(request)
-    body = render_template("chart.html", **context, **page_context(lang, context["chart_title"]))
-    return page_response(body)
+        return render_template(
+            "chart_bars.svg", standalone=True, t=t, lang=lang, **context
+        ).encode()
+
+    body = _kept("chart", render)
+    if not svg:
+        return page_response(body)
+    response = Response(body, content_type=media.SVG.content_type)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 @blueprint.route("/embed/charts/<kind>/<key>")
 def embed(kind: str, key: str) -> Response:
     """A chart to be framed by other sites: the drawing, its figures and a link back."""
     lang = page_language()
-    context = _chart_of(kind, key, lang, requested_day())
-    body = render_template("embed.html", **context, **page_context(lang, context["chart_title"]))
-    return policy.frameable(page_response(body))
+
+    def render() -> bytes:
+        context = _chart_of(kind, key, lang, requested_day())
+        context.update(page_context(lang, context["chart_title"]))
+        return render_template("embed.html", **context).encode()
+
+    return policy.frameable(page_response(_kept("embed", render)))
