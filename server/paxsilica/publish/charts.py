@@ -13,6 +13,7 @@ participations on a line of days.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections import defaultdict
 from collections.abc import Callable
@@ -200,6 +201,16 @@ def _share_text(value: Decimal, ctx: Context) -> str:
     return percent(value, ctx.lang)
 
 
+def _named(ctx: Context, subject: str, gathered: dict[tuple, dict[str, dict]]) -> Context:
+    """The context with the labels of what the chart shows only (not the whole dataset's)."""
+    iris = {subject}
+    for (_, stage, _), links in gathered.items():
+        iris.add(stage)
+        for iri, link in links.items():
+            iris.update((iri, link["subject"], *link["sources"]))
+    return dataclasses.replace(ctx, labels=ctx.tables.labels_of(iris))
+
+
 def _layout(
     ctx: Context,
     kind: str,
@@ -209,6 +220,7 @@ def _layout(
     standing_of: Callable[[dict], str],
 ) -> Chart:
     """Place the groups (latest year first) and their bars (largest first) on the drawing."""
+    ctx = _named(ctx, subject, gathered)
     groups = []
     y = MARGIN
     for year, stage, unit in sorted(gathered, reverse=True):
@@ -386,6 +398,7 @@ def member_timeline(ctx: Context, party: str) -> Timeline | None:
     )
     if not ties:
         return None
+    ctx = dataclasses.replace(ctx, labels=ctx.tables.labels_of({party, *(t.iri for t in ties)}))
     days = [t.begins for t in ties] + [t.ends for t in ties if t.ends] + [ctx.on]
     first, last = min(days), max(days)
     marks = []

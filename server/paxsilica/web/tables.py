@@ -20,6 +20,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from paxsilica import bundle, media
 from paxsilica.publish import charts, table_files
+from paxsilica.publish.labels import Labels
 from paxsilica.publish.readable import day, parse_day
 from paxsilica.publish.tables import (
     MAX_PAGE_SIZE,
@@ -104,8 +105,8 @@ def table_request(spec: Spec) -> Request:
     )
 
 
-def _context(lang: str, on: datetime.date) -> Context:
-    return tables().context(lang, on, href_for, strings(lang), request.script_root)
+def _context(lang: str, on: datetime.date, labels: Labels | None = None) -> Context:
+    return tables().context(lang, on, href_for, strings(lang), request.script_root, labels)
 
 
 def _selection(spec: Spec, lang: str, on: datetime.date) -> Selection:
@@ -251,7 +252,8 @@ def _chart_of(kind: str, key: str, lang: str, on: datetime.date) -> dict:
         abort(404, description=f"no chart {kind}/{key}; charts: {', '.join(_CHARTS)}")
     folder, make, title = _CHARTS[kind]
     iri = published().site.entity_base + folder + key
-    ctx = _context(lang, on)
+    # A chart names what it shows from those IRIs' labels (publish.charts), not every label.
+    ctx = _context(lang, on, labels=tables().labels_of(()))
     chart = make(ctx, iri)
     timeline = charts.member_timeline(ctx, iri) if kind == "state" else None
     if chart is None and timeline is None:
@@ -259,12 +261,15 @@ def _chart_of(kind: str, key: str, lang: str, on: datetime.date) -> dict:
     shown = [iri, *(b.link.iri for b in chart.bars)] if chart else [iri]
     apart = any(i in tables().apart_entities() for i in shown)
     subject = chart.subject if chart else timeline.party
+    # A member that leads no input has its timeline alone, and the page is named after it.
+    heading = strings(lang)[title if chart else "chart_timeline"]
     return {
         "chart": chart,
         "timeline": timeline,
         "subject": subject,
         "kind": kind,
-        "chart_title": strings(lang)[title] + strings(lang)["title_separator"] + subject.text,
+        "chart_heading": heading,
+        "chart_title": heading + strings(lang)["title_separator"] + subject.text,
         "chart_path": f"/charts/{kind}/{key}",
         "on": on,
         "on_text": day(on, lang),
