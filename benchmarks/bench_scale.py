@@ -3,9 +3,9 @@
 Writes the synthetic dataset (benchmarks/synthetic.py) of about N triples, builds an on-disk
 store of it with ``paxsilica load --store`` (timed, with its peak memory: the load builds the
 dumps, the VoID description and the class indexes too), starts ``paxsilica serve --store``
-with its defaults, and then, for each kind of answer — the home page, a class index page, a
-hub's document (Turtle and HTML), an ordinary document, the VoID description, a dump's first
-byte, a SPARQL query —
+with its defaults, and then, for each kind of answer — the home page (today, and on a day), a
+state chart, a class index page, a hub's document (Turtle and HTML), an ordinary document,
+the VoID description, a dump's first byte, a SPARQL query —
 
 - times its first request (the first the server ever answers for it: nothing cached), and
   the slowest of the next few (each worker answers its own first: its caches are its own);
@@ -123,6 +123,8 @@ def cases(
     ]
     return [
         Case("home page", "/", BROWSER),
+        Case("home page on a day", "/?date=2026-03-01", BROWSER),
+        Case("state chart", "/charts/state/JP", BROWSER),
         Case("class index page", f"/index/{curie}?page={middle}", BROWSER),
         Case("hub document (Turtle)", hub_path, TURTLE, throughput_goal=HUB_GOAL_PER_S),
         Case("hub document (HTML)", hub_path, BROWSER, throughput_goal=HUB_GOAL_PER_S),

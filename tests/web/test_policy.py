@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from paxsilica.web.policy import DEFAULT_ALLOWED_HEADERS, SECURITY_HEADERS, safe_path
+from paxsilica.web.policy import (
+    DEFAULT_ALLOWED_HEADERS,
+    FRAMEABLE_CONTENT_SECURITY_POLICY,
+    SECURITY_HEADERS,
+    safe_path,
+)
 
 BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120", "Accept": "text/html"}
 
@@ -15,6 +20,8 @@ ANSWERS = {
     "document (HTML)": ("GET", "/doc/state/JP", BROWSER),
     "entity redirect": ("GET", "/id/state/JP", {}),
     "home page": ("GET", "/", BROWSER),
+    "home page on a date": ("GET", "/?date=2026-01-13", BROWSER),
+    "home page, bad date": ("GET", "/?date=2026-02-30", BROWSER),
     "ontology": ("GET", "/ontology.ttl", {}),
     "dump": ("GET", "/dumps/pax-silica.nt", {}),
     "checksums": ("GET", "/dumps/SHA256SUMS", {}),
@@ -31,6 +38,12 @@ ANSWERS = {
     "table error": ("GET", "/tables/states?date=never", {}),
     "chart page": ("GET", "/charts/technology/gallium", BROWSER),
     "chart SVG": ("GET", "/charts/technology/gallium.svg", {}),
+    "state chart": ("GET", "/charts/state/JP?date=2026-03-01", BROWSER),
+    "state chart SVG": ("GET", "/charts/state/JP.svg", {}),
+    "mineral chart": ("GET", "/charts/mineral/gallium?lang=fr", BROWSER),
+    "mineral chart SVG": ("GET", "/charts/mineral/gallium.svg", {}),
+    "chart not found": ("GET", "/charts/state/XX", BROWSER),
+    "embed not found": ("GET", "/embed/charts/mineral/nothing", BROWSER),
     "not found (text)": ("GET", "/doc/state/XX", {}),
     "not found (page)": ("GET", "/nothing-here", BROWSER),
     "preflight (document)": (
@@ -54,6 +67,38 @@ def test_every_kind_of_answer_carries_the_policy(client: FlaskClient, kind: str)
     assert response.status_code < 500, kind
     for name, value in SECURITY_HEADERS.items():
         assert response.headers.get(name) == value, f"{kind}: {name}"
+
+
+# The charts' embeddable views: the only answers other sites may frame.
+EMBEDS = [
+    "/embed/charts/technology/gallium",
+    "/embed/charts/state/JP?date=2026-03-01",
+    "/embed/charts/state/QA?lang=fr",
+    "/embed/charts/mineral/gallium",
+]
+
+
+@pytest.mark.parametrize("path", EMBEDS)
+def test_only_the_embeddable_views_may_be_framed(client: FlaskClient, path: str) -> None:
+    response = client.get(path, headers=BROWSER)
+    assert response.status_code == 200
+    assert "X-Frame-Options" not in response.headers
+    policy = response.headers["Content-Security-Policy"]
+    assert policy == FRAMEABLE_CONTENT_SECURITY_POLICY
+    assert "frame-ancestors *" in policy
+    assert "frame-ancestors 'none'" not in policy
+    # The rest of the policy stays: no script or style from elsewhere.
+    assert "default-src 'none'" in policy
+    assert "script-src 'self'" in policy
+    for name in ("Access-Control-Allow-Origin", "X-Content-Type-Options", "Referrer-Policy"):
+        assert response.headers[name] == SECURITY_HEADERS[name]
+    html = response.get_data(as_text=True)
+    assert "<svg" in html
+    assert 'target="_top"' in html
+    # The chart's own page, beside it, still refuses to be framed.
+    page = client.get(path.replace("/embed", "", 1), headers=BROWSER)
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
 
 
 @pytest.mark.parametrize("path", ["/doc/state/JP", "/id/state/JP", "/sparql", "/dumps/"])

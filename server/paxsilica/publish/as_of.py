@@ -24,7 +24,7 @@ OUTSIDE = "outside"
 BLOC_STATUSES = (SIGNATORY, PARTICIPANT, OUTSIDE)
 
 _TIES = """
-SELECT ?party ?kind ?day ?latest ?end WHERE {
+SELECT ?tie ?party ?kind ?day ?latest ?end WHERE {
   {
     ?tie a ps:Membership ; org:member ?party ; org:memberDuring ?period .
     BIND("signatory" AS ?kind)
@@ -55,6 +55,8 @@ class Tie:
     kind: str
     begins: datetime.date | None
     ends: datetime.date | None
+    # The membership's or participation's IRI (empty when a caller made the tie by hand).
+    iri: str = ""
 
     def holds_on(self, on: datetime.date) -> bool:
         """Whether it had begun by that day and not yet ended."""
@@ -104,7 +106,9 @@ def ties(store: ReadableStore, prefixes: dict, graphs: list) -> list[Tie]:
     found = []
     for row in _select(store, _TIES, prefixes, graphs):
         begins = _day(row["day"]) or _day(row["latest"])
-        found.append(Tie(row["party"].value, row["kind"].value, begins, _day(row["end"])))
+        found.append(
+            Tie(row["party"].value, row["kind"].value, begins, _day(row["end"]), row["tie"].value)
+        )
     return found
 
 

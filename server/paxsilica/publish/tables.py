@@ -23,7 +23,7 @@ import pyoxigraph as ox
 
 from paxsilica import bundle
 from paxsilica.publish import as_of
-from paxsilica.publish.documents import Documents
+from paxsilica.publish.documents import Documents, summaries
 from paxsilica.publish.labels import LABEL_PREDICATES, HrefFor, Labels, Link, link_to
 from paxsilica.publish.readable import percent, readable
 
@@ -703,6 +703,12 @@ class Tables:
 
         return self._read_once("labels", make)
 
+    def labels_of(self, iris: Iterable[str]) -> Labels:
+        """The labels of some IRIs only (a chart's), the ontology's terms as the fallback."""
+        nodes = (ox.NamedNode(i) for i in set(iris) if i)
+        triples = summaries(self.docs.store, nodes, self.docs.graphs)
+        return Labels(triples, self.docs.site, self._ontology_labels)
+
     def ties(self) -> list[as_of.Tie]:
         docs = self.docs
         return self._read_once("ties", lambda: as_of.ties(docs.store, docs.prefixes, docs.graphs))
@@ -764,12 +770,15 @@ class Tables:
         href_for: HrefFor,
         words: Mapping[str, str],
         root: str = "",
+        labels: Labels | None = None,
     ) -> Context:
+        """What building rows needs on a day; ``labels`` (for a few IRIs: see
+        :meth:`labels_of`) spares reading every label of the dataset."""
         return Context(
             self.docs,
             lang,
             href_for,
-            self.labels(),
+            labels if labels is not None else self.labels(),
             on,
             words,
             as_of.standings(self.ties(), on),

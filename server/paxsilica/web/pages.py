@@ -37,6 +37,7 @@ from paxsilica.web.i18n import (
     strings,
 )
 from paxsilica.web.state import published
+from paxsilica.web.tables import chart_links, requested_day
 from paxsilica.web.templating import Alternate, href_for, page_context, page_response
 
 blueprint = Blueprint("pages", __name__)
@@ -70,6 +71,7 @@ def render_entity(document: Document, lang: str, alternates: Sequence[Alternate]
     return render_template(
         "entity.html",
         view=view,
+        chart_links=chart_links(view.iri, lang),
         licence_notice=bundle.NOTICE[lang] if shows_apart else None,
         licence_notice_href=bundle.CC_BY_NC,
         **page_context(lang, view.label, alternates),
@@ -103,17 +105,21 @@ def render_graph(
 
 @blueprint.route("/")
 def home() -> Response:
-    """The home page: what the dataset is, its size, and links into it."""
+    """The home page: a dashboard of the bloc on a day (``?date=``, default today), what the
+    dataset is, its size, and links into it."""
     lang = page_language()
+    on = requested_day()
     dataset = published()
-    key = f"home {lang} {request.script_root}"
+    key = f"home {lang} {request.script_root} {on.isoformat()}"
 
     def render() -> bytes:
         view = home_view(
             dataset.documents, dataset.home_data, lang, href_for, dataset.ontology_labels
         )
+        board = dataset.dashboard.view(on, lang, href_for, strings(lang), request.script_root)
         title = "Pax Silica Linked Data"
-        return render_template("home.html", view=view, **page_context(lang, title)).encode()
+        context = page_context(lang, title)
+        return render_template("home.html", view=view, board=board, **context).encode()
 
     return page_response(dataset.pages.get(key, render))
 

@@ -2,7 +2,9 @@
 
 Every answer, whatever produced it (a document, a page, a dump, the VoID, SPARQL results, an
 error, a preflight), carries the same headers: the data is public and read-only, so any site
-may read it (CORS), and nothing may sniff, frame, or leak the reader's address onwards.
+may read it (CORS), and nothing may sniff, frame, or leak the reader's address onwards. The
+one exception is framing: the embeddable views of the charts (``/embed/...``, marked by
+:func:`frameable`) may be framed by any site; every other answer refuses it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 )
+# The same policy for the embeddable views, which any site may frame.
+FRAMEABLE_CONTENT_SECURITY_POLICY = CONTENT_SECURITY_POLICY.replace(
+    "frame-ancestors 'none'", "frame-ancestors *"
+)
 SECURITY_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "X-Content-Type-Options": "nosniff",
@@ -41,11 +47,24 @@ DEFAULT_ALLOWED_HEADERS = "Accept, Accept-Language, Content-Type"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
+# The attribute marking an answer that other sites may frame.
+_FRAMEABLE = "paxsilica_frameable"
+
+
+def frameable(response: Response) -> Response:
+    """Mark an answer as one other sites may frame (the charts' embeddable views only)."""
+    setattr(response, _FRAMEABLE, True)
+    return response
+
+
 def apply_headers(response: Response) -> Response:
     """Give an answer the policy's headers."""
     headers = response.headers
     for name, value in SECURITY_HEADERS.items():
         headers[name] = value
+    if getattr(response, _FRAMEABLE, False):
+        del headers["X-Frame-Options"]
+        headers["Content-Security-Policy"] = FRAMEABLE_CONTENT_SECURITY_POLICY
     headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
     return response
 

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 
 from paxsilica.config import Settings
 from paxsilica.publish.cache import BoundedCache
+from paxsilica.publish.dashboard import Dashboard, dashboard_data
 from paxsilica.publish.documents import Document, Documents
 from paxsilica.publish.home_view import HomeData, home_data
 from paxsilica.publish.labels import Labels
@@ -47,6 +48,7 @@ class Published:
     _publication: Publication | None = None
     _void: Document | None = None
     _home: HomeData | None = None
+    _dashboard: Dashboard | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -91,6 +93,15 @@ class Published:
                 self._home = home_data(self.documents, publication)
             return self._home
 
+    @property
+    def dashboard(self) -> Dashboard:
+        """The home page's dashboard: what it reads from the data, read once."""
+        labels = self.ontology_labels
+        with self._lock:
+            if self._dashboard is None:
+                self._dashboard = Dashboard(self.documents, dashboard_data(self.documents), labels)
+            return self._dashboard
+
     def prepare(self) -> None:
         """Make now what would otherwise be made on first demand: the publication, the VoID,
         the home page's data.
@@ -104,6 +115,7 @@ class Published:
     def _prepare_pages(self) -> None:
         self.home_data  # noqa: B018 (built for their side effect: the cache)
         self.ontology_labels  # noqa: B018
+        self.dashboard  # noqa: B018
 
     def prepare_to_serve(self) -> PublicationBuild | None:
         """Prepare what the slots share, leaving the dumps and the VoID to be written later.

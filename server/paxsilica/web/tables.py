@@ -20,6 +20,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from paxsilica import bundle, media
 from paxsilica.publish import charts, table_files
+from paxsilica.publish.labels import Labels
 from paxsilica.publish.readable import day, parse_day
 from paxsilica.publish.tables import (
     MAX_PAGE_SIZE,
@@ -56,7 +57,9 @@ def tables() -> Tables:
         return extensions[EXTENSION_KEY]
 
 
-def _day() -> datetime.date:
+def requested_day() -> datetime.date:
+    """The day the query string's ``date`` asks for (YYYY-MM-DD), today when it asks none;
+    400 for anything else. Every page taking ``?date=`` reads it here."""
     asked = policy.plain_parameter("date", request.args.get("date", "")).strip()
     if not asked:
         return datetime.date.today()
@@ -102,8 +105,8 @@ def table_request(spec: Spec) -> Request:
     )
 
 
-def _context(lang: str, on: datetime.date) -> Context:
-    return tables().context(lang, on, href_for, strings(lang), request.script_root)
+def _context(lang: str, on: datetime.date, labels: Labels | None = None) -> Context:
+    return tables().context(lang, on, href_for, strings(lang), request.script_root, labels)
 
 
 def _selection(spec: Spec, lang: str, on: datetime.date) -> Selection:
@@ -150,7 +153,7 @@ def _notice(lang: str, apart: bool) -> dict:
 
 
 def _page(spec: Spec, lang: str) -> Response:
-    on = _day()
+    on = requested_day()
     selection = _selection(spec, lang, on)
     t = strings(lang)
     body = render_template(
@@ -173,7 +176,7 @@ def _page(spec: Spec, lang: str) -> Response:
 
 
 def _download(spec: Spec, media_type: media.MediaType, lang: str) -> Response:
-    selection = _selection(spec, lang, _day())
+    selection = _selection(spec, lang, requested_day())
     rows = selection.matching
     t = strings(lang)
     notice = bundle.NOTICE[lang] if selection.apart else None
@@ -235,28 +238,102 @@ def table(name: str) -> Response:
     return _page(SPECS[name], lang)
 
 
-@blueprint.route("/charts/technology/<key>")
-def technology_chart(key: str) -> Response:
-    """A technology's suppliers as share bars: a page with the chart and its table, or the
-    SVG alone (``<key>.svg``)."""
+# What each kind of chart draws, where its entity's IRI lives, and the words of its title.
+_CHARTS = {
+    "technology": ("technology/", charts.technology_chart, "chart_suppliers"),
+    "state": ("state/", charts.state_chart, "chart_leads"),
+    "mineral": ("technology/", charts.mineral_chart, "chart_production"),
+}
+
+
+def _chart_of(kind: str, key: str, lang: str, on: datetime.date) -> dict:
+    """What a chart's page, SVG and embed show; 404 when there is nothing to draw."""
+    if kind not in _CHARTS or "/" in key:
+        abort(404, description=f"no chart {kind}/{key}; charts: {', '.join(_CHARTS)}")
+    folder, make, title = _CHARTS[kind]
+    iri = published().site.entity_base + folder + key
+    # A chart names what it shows from those IRIs' labels (publish.charts), not every label.
+    ctx = _context(lang, on, labels=tables().labels_of(()))
+    chart = make(ctx, iri)
+    timeline = charts.member_timeline(ctx, iri) if kind == "state" else None
+    if chart is None and timeline is None:
+        abort(404, description=f"nothing to draw for the {kind} {key!r}")
+    shown = [iri, *(b.link.iri for b in chart.bars)] if chart else [iri]
+    apart = any(i in tables().apart_entities() for i in shown)
+    subject = chart.subject if chart else timeline.party
+    # A member that leads no input has its timeline alone, and the page is named after it.
+    heading = strings(lang)[title if chart else "chart_timeline"]
+    return {
+        "chart": chart,
+        "timeline": timeline,
+        "subject": subject,
+        "kind": kind,
+        "chart_heading": heading,
+        "chart_title": heading + strings(lang)["title_separator"] + subject.text,
+        "chart_path": f"/charts/{kind}/{key}",
+        "on": on,
+        "on_text": day(on, lang),
+        **_notice(lang, apart),
+    }
+
+
+def chart_links(iri: str, lang: str) -> list[tuple[str, str]]:
+    """The charts about an entity, as (words, address), for its page."""
+    site = published().site
+    found = []
+    for kind, (folder, _, title) in _CHARTS.items():
+        if not iri.startswith(site.entity_base + folder):
+            continue
+        key = iri[len(site.entity_base + folder) :]
+        if "/" not in key and charts.has_chart(tables(), kind, iri):
+            found.append((strings(lang)[title], f"{request.script_root}/charts/{kind}/{key}"))
+    return found
+
+
+def _kept(name: str, render) -> bytes:
+    """A chart's answer, made once per address, language and root: it depends only on the
+    data and the day (the pages' bounded cache)."""
+    # The day is in the key: without ?date= a page is today's, and tomorrow is another.
+    on = requested_day().isoformat()
+    key = f"{name} {page_language()} {request.script_root} {on} {request.full_path}"
+    return published().pages.get(key, render)
+
+
+@blueprint.route("/charts/<kind>/<key>")
+def chart(kind: str, key: str) -> Response:
+    """A chart as a page with its figures as tables, or its SVG alone (``<key>.svg``)."""
     lang = page_language()
     svg = key.endswith(".svg")
-    key = key.removesuffix(".svg")
-    iri = published().site.entity_base + "technology/" + key
-    on = _day()
-    ctx = _context(lang, on)
-    chart = charts.technology_chart(ctx, iri) if "/" not in key else None
-    if chart is None:
-        abort(404, description=f"no supply link with a share for the technology {key!r}")
-    apart = any(i in tables().apart_entities() for i in (iri, *(b.link.iri for b in chart.bars)))
-    context = {"chart": chart, "on": on, "on_text": day(on, lang), **_notice(lang, apart)}
-    if svg:
+
+    def render() -> bytes:
+        context = _chart_of(kind, key.removesuffix(".svg"), lang, requested_day())
+        if not svg:
+            context.update(page_context(lang, context["chart_title"]))
+            return render_template("chart.html", **context).encode()
+        if context["chart"] is None:
+            abort(404, description=f"no bars to draw for the {kind} {key!r}")
         t = strings(lang)
-        body = render_template("chart_technology.svg", standalone=True, t=t, lang=lang, **context)
-        response = Response(body, content_type=media.SVG.content_type)
-        response.headers["Vary"] = "Accept-Language, Cookie"
-        response.add_etag()
-        return response.make_conditional(request)
-    title = f"{strings(lang)['chart_suppliers']}: {chart.technology.text}"
-    body = render_template("chart.html", **context, **page_context(lang, title))
-    return page_response(body)
+        return render_template(
+            "chart_bars.svg", standalone=True, t=t, lang=lang, **context
+        ).encode()
+
+    body = _kept("chart", render)
+    if not svg:
+        return page_response(body)
+    response = Response(body, content_type=media.SVG.content_type)
+    response.headers["Vary"] = "Accept-Language, Cookie"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@blueprint.route("/embed/charts/<kind>/<key>")
+def embed(kind: str, key: str) -> Response:
+    """A chart to be framed by other sites: the drawing, its figures and a link back."""
+    lang = page_language()
+
+    def render() -> bytes:
+        context = _chart_of(kind, key, lang, requested_day())
+        context.update(page_context(lang, context["chart_title"]))
+        return render_template("embed.html", **context).encode()
+
+    return policy.frameable(page_response(_kept("embed", render)))
