@@ -56,7 +56,8 @@ def tables() -> Tables:
         return extensions[EXTENSION_KEY]
 
 
-def _day() -> datetime.date:
+def asked_day() -> datetime.date:
+    """The day ``?date=YYYY-MM-DD`` asks for (today without one); 400 for what is not a day."""
     asked = policy.plain_parameter("date", request.args.get("date", "")).strip()
     if not asked:
         return datetime.date.today()
@@ -150,7 +151,7 @@ def _notice(lang: str, apart: bool) -> dict:
 
 
 def _page(spec: Spec, lang: str) -> Response:
-    on = _day()
+    on = asked_day()
     selection = _selection(spec, lang, on)
     t = strings(lang)
     body = render_template(
@@ -173,7 +174,7 @@ def _page(spec: Spec, lang: str) -> Response:
 
 
 def _download(spec: Spec, media_type: media.MediaType, lang: str) -> Response:
-    selection = _selection(spec, lang, _day())
+    selection = _selection(spec, lang, asked_day())
     rows = selection.matching
     t = strings(lang)
     notice = bundle.NOTICE[lang] if selection.apart else None
@@ -243,7 +244,7 @@ def technology_chart(key: str) -> Response:
     svg = key.endswith(".svg")
     key = key.removesuffix(".svg")
     iri = published().site.entity_base + "technology/" + key
-    on = _day()
+    on = asked_day()
     ctx = _context(lang, on)
     chart = charts.technology_chart(ctx, iri) if "/" not in key else None
     if chart is None:
