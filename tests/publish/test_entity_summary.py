@@ -110,6 +110,14 @@ def test_an_export_control_on_a_date_says_in_force_suspended_or_unknown(built) -
     assert unknown.text == "On November 30, 2026: unknown"
 
 
+def test_a_suspension_says_what_it_suspends_and_claims_no_status(built) -> None:
+    found = summarise(built, "export-control/cn-2025-072", "fr")
+    assert "imposé par : Chine" in found.clauses
+    assert "publié le 9 novembre 2025" in found.clauses
+    assert any(c.startswith("suspend : Interdiction chinoise") for c in found.clauses)
+    assert found.status is None
+
+
 def test_contested_and_derived_are_marked(built) -> None:
     claim = summarise(built, "claim/seed-summit-date")
     assert claim.marks == ["contested"]

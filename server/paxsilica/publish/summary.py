@@ -412,10 +412,10 @@ def supply_link_summary(r: _Reader) -> Summary:
 # -- export controls -----------------------------------------------------------------------
 
 _CONTROL = """
-SELECT ?imposer ?issued ?from ?until ?covered WHERE {
+SELECT ?imposer ?issued ?from ?until ?covered ?suspended WHERE {
   OPTIONAL { ?this ps:imposedBy ?imposer } OPTIONAL { ?this ps:issuedOn ?issued }
   OPTIONAL { ?this ps:inForceFrom ?from } OPTIONAL { ?this ps:suspendedUntil ?until }
-  OPTIONAL { ?this ps:covers ?covered }
+  OPTIONAL { ?this ps:covers ?covered } OPTIONAL { ?this ps:suspends ?suspended }
 }
 """
 
@@ -434,20 +434,34 @@ def _control_status(r: _Reader, issued: datetime.date | None) -> Status:
 
 
 def export_control_summary(r: _Reader) -> Summary:
+    """An export control: who imposed it, its announced days, what it covers, its status."""
+    summarised = measure_summary(r)
+    first = r.first(_CONTROL)
+    issued = first.get("issued")
+    issued_day = readable(issued, "en").value if issued is not None else None
+    summarised.status = _control_status(
+        r, issued_day if isinstance(issued_day, datetime.date) else None
+    )
+    summarised.dated = True
+    return summarised
+
+
+def measure_summary(r: _Reader) -> Summary:
+    """A trade measure (a suspension too): who imposed it, its days, what it covers or
+    suspends; only an export control's status is assessed, so only it says one."""
     found = r.select(_CONTROL)
     first = found[0] if found else {}
     covered = [x["covered"] for x in found if x["covered"] is not None]
+    suspended = [x["suspended"] for x in found if x["suspended"] is not None]
     clauses = [
         r.say("sum_imposed_by", imposer=r.name(first["imposer"])) if first.get("imposer") else None,
         r.say("sum_issued", date=r.text(first["issued"])) if first.get("issued") else None,
         r.say("sum_in_force_from", date=r.text(first["from"])) if first.get("from") else None,
         r.say("sum_suspended_until", date=r.text(first["until"])) if first.get("until") else None,
         r.say("sum_covers", names=r.names(covered, common=True)) if covered else None,
+        r.say("sum_suspends", names=r.names(suspended)) if suspended else None,
     ]
-    issued = first.get("issued")
-    issued_day = readable(issued, "en").value if issued is not None else None
-    status = _control_status(r, issued_day if isinstance(issued_day, datetime.date) else None)
-    return Summary(r.name(ox.NamedNode(r.topic)), _present(clauses), status=status, dated=True)
+    return Summary(r.name(ox.NamedNode(r.topic)), _present(clauses))
 
 
 # -- memberships and participations --------------------------------------------------------
@@ -632,6 +646,7 @@ _BY_CLASS: tuple[tuple[str, Callable[[_Reader], Summary]], ...] = (
     ("Participation", tie_summary),
     ("SupplyLink", supply_link_summary),
     ("ExportControl", export_control_summary),
+    ("TradeMeasure", measure_summary),
     ("Claim", claim_summary),
     ("Source", source_summary),
     ("Company", company_summary),
