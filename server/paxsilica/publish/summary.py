@@ -11,6 +11,7 @@ on a day (``on``), with :mod:`paxsilica.publish.as_of`.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -83,6 +84,22 @@ class _Reader:
         self.on = on
         self.labels = tables.labels()
         self.ps = tables.docs.site.ontology_ns
+        self._own: dict[str, list[Any]] | None = None
+
+    def own(self) -> dict[str, list[Any]]:
+        """The topic's own statements, by property (an ontology term by its local name), read
+        in one plain query that every store answers quickly."""
+        if self._own is None:
+            found: dict[str, list[Any]] = defaultdict(list)
+            for x in self.select("SELECT ?p ?o WHERE { ?this ?p ?o }"):
+                found[x["p"].value.removeprefix(self.ps)].append(x["o"])
+            self._own = {k: sorted(v, key=lambda t: t.value) for k, v in found.items()}
+        return self._own
+
+    def values(self, *names: str) -> dict[str, Any]:
+        """The first value of each property (None when it has none), by name."""
+        own = self.own()
+        return {name: next(iter(own.get(name, ())), None) for name in names}
 
     def select(self, query: str) -> list[dict[str, Any]]:
         return self.tables.select(query.replace("?this", str(ox.NamedNode(self.topic))))
@@ -162,20 +179,16 @@ SELECT ?m ?role ?day ?latest ?place WHERE {
   OPTIONAL { ?m ps:beganAt/ps:placeName ?place }
 }
 """
-# The inputs where the topic holds the largest share among suppliers of its class (states
-# with states, companies with companies) for one stage and year; its best share of each.
-LEADS = """
-SELECT ?t (MAX(?s) AS ?top) WHERE {
-  { SELECT ?t ?stage ?y (MAX(?s0) AS ?best) WHERE {
-      ?mine ps:supplier ?this ; ps:technology ?t .
-      ?o ps:technology ?t ; ps:supplyStage ?stage ; ps:referenceYear ?y ;
-         ps:sharePercent ?s0 ; ps:supplier ?other .
-      ?other a <{class}> .
-    } GROUP BY ?t ?stage ?y }
-  ?l ps:supplier ?this ; ps:technology ?t ; ps:supplyStage ?stage ; ps:referenceYear ?y ;
-     ps:sharePercent ?s .
-  FILTER(?s = ?best)
-} GROUP BY ?t ORDER BY DESC(?top) ?t
+# The shares of every input the topic supplies, by suppliers of its class (states with
+# states, companies with companies), per stage and year: the leads are found in Python, the
+# same on every store (a remote server compares literals of the subquery its own way).
+SHARES = """
+SELECT ?t ?stage ?y ?supplier ?s WHERE {
+  { SELECT DISTINCT ?t WHERE { ?mine ps:supplier ?this ; ps:technology ?t } }
+  ?o ps:technology ?t ; ps:supplyStage ?stage ; ps:referenceYear ?y ; ps:sharePercent ?s ;
+     ps:supplier ?supplier .
+  ?supplier a <{class}> .
+}
 """
 _SUPPLIES = """
 SELECT (COUNT(DISTINCT ?l) AS ?n) (COUNT(DISTINCT ?t) AS ?inputs) WHERE {
@@ -201,12 +214,28 @@ def _tie_clause(r: _Reader, query: str, key: str) -> str | None:
     return f"{clause} ({place})" if place else clause
 
 
+def leads(r: _Reader, supplier_class: str) -> list[tuple[str, Decimal]]:
+    """The inputs where the topic holds the largest share among suppliers of its class for
+    a stage and a year, with its best such share; largest first."""
+    answer = r.select(SHARES.replace("{class}", r.ps + supplier_class))
+    best: dict[tuple[str, str, str], Decimal] = {}
+    for x in answer:
+        key = (x["t"].value, x["stage"].value, x["y"].value)
+        best[key] = max(best.get(key, Decimal(x["s"].value)), Decimal(x["s"].value))
+    found: dict[str, Decimal] = {}
+    for x in answer:
+        key, share = (x["t"].value, x["stage"].value, x["y"].value), Decimal(x["s"].value)
+        if x["supplier"].value == r.topic and share == best[key]:
+            found[key[0]] = max(found.get(key[0], share), share)
+    return sorted(found.items(), key=lambda item: (-item[1], item[0]))
+
+
 def _leads_clause(r: _Reader, supplier_class: str, key: str) -> str | None:
-    found = r.select(LEADS.replace("{class}", r.ps + supplier_class))
+    found = leads(r, supplier_class)
     if not found:
         return None
     examples = ", ".join(
-        f"{r.common(x['t'])} ({percent(Decimal(x['top'].value), r.lang)})" for x in found[:EXAMPLES]
+        f"{r.common(ox.NamedNode(t))} ({percent(share, r.lang)})" for t, share in found[:EXAMPLES]
     )
     return r.say(key, count=len(found), examples=examples)
 
@@ -263,12 +292,8 @@ def company_summary(r: _Reader) -> Summary:
 
 # -- inputs of the chain and minerals ------------------------------------------------------
 
-_TECHNOLOGY = """
-SELECT ?kind ?mineral WHERE {
-  OPTIONAL { ?this ps:inputKind ?kind }
-  OPTIONAL { ?this ps:isTypeOf* ?k . ?k ps:inComponent ?mineral
-             FILTER(?mineral = <{minerals}>) }
-} LIMIT 1
+_MINERAL = """
+SELECT ?k WHERE { ?this ps:isTypeOf* ?k . ?k ps:inComponent <{minerals}> } LIMIT 1
 """
 _TOP_LINK = """
 SELECT ?l ?supplier ?share ?year ?stage ?basis WHERE {
@@ -297,11 +322,11 @@ SELECT ?amount ?unit ?year ?stage WHERE {
 
 def _kind_clause(r: _Reader) -> str:
     minerals = r.tables.docs.site.entity_base + "component/mineral-refining-and-processing"
-    found = r.first(_TECHNOLOGY.replace("{minerals}", minerals))
-    if found.get("mineral") is not None:
+    if r.select(_MINERAL.replace("{minerals}", minerals)):
         return r.say("sum_mineral")
-    if found.get("kind") is not None:
-        return r.say("sum_input_kind", kind=r.common(found["kind"]))
+    kind = r.values("inputKind")["inputKind"]
+    if kind is not None:
+        return r.say("sum_input_kind", kind=r.common(kind))
     return r.say("sum_input")
 
 
@@ -355,16 +380,21 @@ def technology_summary(r: _Reader) -> Summary:
 
 # -- supply links --------------------------------------------------------------------------
 
-_LINK = """
-SELECT * WHERE {
-  OPTIONAL { ?this ps:supplier ?supplier } OPTIONAL { ?this ps:technology ?technology }
-  OPTIONAL { ?this ps:supplyStage ?stage } OPTIONAL { ?this ps:sharePercent ?share }
-  OPTIONAL { ?this ps:shareQualifier ?qualifier } OPTIONAL { ?this ps:referenceYear ?year }
-  OPTIONAL { ?this ps:shareBasis ?basis } OPTIONAL { ?this ps:quantity ?amount }
-  OPTIONAL { ?this ps:worldQuantity ?world } OPTIONAL { ?this ps:unitCode ?unit }
-  OPTIONAL { ?this ps:estimated ?estimated } OPTIONAL { ?this ps:confidence ?confidence }
-} LIMIT 1
-"""
+
+_LINK = {
+    "supplier": "supplier",
+    "technology": "technology",
+    "stage": "supplyStage",
+    "share": "sharePercent",
+    "qualifier": "shareQualifier",
+    "year": "referenceYear",
+    "basis": "shareBasis",
+    "amount": "quantity",
+    "world": "worldQuantity",
+    "unit": "unitCode",
+    "estimated": "estimated",
+    "confidence": "confidence",
+}
 
 
 def _share_text(r: _Reader, found: dict) -> str:
@@ -388,7 +418,8 @@ def _amounts_clause(r: _Reader, found: dict) -> str | None:
 
 
 def supply_link_summary(r: _Reader) -> Summary:
-    found = r.first(_LINK)
+    own = r.values(*_LINK.values())
+    found = {name: own[local] for name, local in _LINK.items()}
     marks: list[str] = []
     basis = found.get("basis")
     clauses = [
@@ -411,14 +442,6 @@ def supply_link_summary(r: _Reader) -> Summary:
 
 # -- export controls -----------------------------------------------------------------------
 
-_CONTROL = """
-SELECT ?imposer ?issued ?from ?until ?covered ?suspended WHERE {
-  OPTIONAL { ?this ps:imposedBy ?imposer } OPTIONAL { ?this ps:issuedOn ?issued }
-  OPTIONAL { ?this ps:inForceFrom ?from } OPTIONAL { ?this ps:suspendedUntil ?until }
-  OPTIONAL { ?this ps:covers ?covered } OPTIONAL { ?this ps:suspends ?suspended }
-}
-"""
-
 
 def _control_status(r: _Reader, issued: datetime.date | None) -> Status:
     found = as_of.status_on(r.tables.assessments(), r.topic, r.on)
@@ -436,8 +459,7 @@ def _control_status(r: _Reader, issued: datetime.date | None) -> Status:
 def export_control_summary(r: _Reader) -> Summary:
     """An export control: who imposed it, its announced days, what it covers, its status."""
     summarised = measure_summary(r)
-    first = r.first(_CONTROL)
-    issued = first.get("issued")
+    issued = r.values("issuedOn")["issuedOn"]
     issued_day = readable(issued, "en").value if issued is not None else None
     summarised.status = _control_status(
         r, issued_day if isinstance(issued_day, datetime.date) else None
@@ -449,10 +471,14 @@ def export_control_summary(r: _Reader) -> Summary:
 def measure_summary(r: _Reader) -> Summary:
     """A trade measure (a suspension too): who imposed it, its days, what it covers or
     suspends; only an export control's status is assessed, so only it says one."""
-    found = r.select(_CONTROL)
-    first = found[0] if found else {}
-    covered = [x["covered"] for x in found if x["covered"] is not None]
-    suspended = [x["suspended"] for x in found if x["suspended"] is not None]
+    own = r.values("imposedBy", "issuedOn", "inForceFrom", "suspendedUntil")
+    first = {
+        "imposer": own["imposedBy"],
+        "issued": own["issuedOn"],
+        "from": own["inForceFrom"],
+        "until": own["suspendedUntil"],
+    }
+    covered, suspended = r.own().get("covers", []), r.own().get("suspends", [])
     clauses = [
         r.say("sum_imposed_by", imposer=r.name(first["imposer"])) if first.get("imposer") else None,
         r.say("sum_issued", date=r.text(first["issued"])) if first.get("issued") else None,
@@ -520,20 +546,14 @@ def tie_summary(r: _Reader) -> Summary:
 
 # -- events --------------------------------------------------------------------------------
 
-_EVENT = """
-SELECT ?date ?place ?host WHERE {
-  OPTIONAL { ?this ps:date ?date } OPTIONAL { ?this ps:placeName ?place }
-  OPTIONAL { ?this ps:hostState ?host }
-}
-"""
 _BEGAN_HERE = "SELECT (COUNT(DISTINCT ?m) AS ?n) WHERE { ?m a ps:Membership ; ps:beganAt ?this }"
 _PARTICIPANTS = "SELECT (COUNT(DISTINCT ?p) AS ?n) WHERE { ?this ps:participant ?p }"
 
 
 def event_summary(r: _Reader, kind: str) -> Summary:
-    found = r.select(_EVENT)
-    first = found[0] if found else {}
-    place = r.in_language(x["place"] for x in found)
+    own = r.values("date", "hostState")
+    first = {"date": own["date"], "host": own["hostState"]}
+    place = r.in_language(r.own().get("placeName", ()))
     began, participants = r.count(_BEGAN_HERE), r.count(_PARTICIPANTS)
     clauses = [
         kind + (" " + r.say("sum_on", date=r.text(first["date"])) if first.get("date") else ""),
@@ -547,12 +567,8 @@ def event_summary(r: _Reader, kind: str) -> Summary:
 
 # -- sources and claims --------------------------------------------------------------------
 
-_SOURCE = """
-SELECT ?title ?publisher ?date ?url WHERE {
-  OPTIONAL { ?this dcterms:title ?title } OPTIONAL { ?this dcterms:publisher ?publisher }
-  OPTIONAL { ?this dcterms:date ?date } OPTIONAL { ?this schema:url ?url }
-}
-"""
+DCTERMS = "http://purl.org/dc/terms/"
+SCHEMA_URL = "https://schema.org/url"
 CITED = """
 SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {
   { ?x ps:source ?this } UNION { ?x ps:claimedBy ?this } UNION { ?x ps:contradictedBy ?this } }
@@ -567,16 +583,16 @@ SELECT ?where (COUNT(DISTINCT ?x) AS ?n) WHERE {
 
 def source_card(r: _Reader) -> SourceCard:
     """A source's title, publisher, date, address and the tables the data read from it."""
-    found = r.select(_SOURCE)
-    first = found[0] if found else {}
-    title = r.in_language(x["title"] for x in found) or None
-    publisher = first.get("publisher")
-    url = first.get("url")
+    own = r.own()
+    first = r.values(DCTERMS + "date")
+    title = r.in_language(own.get(DCTERMS + "title", ())) or None
+    publisher = next(iter(own.get(DCTERMS + "publisher", ())), None)
+    url = next(iter(own.get(SCHEMA_URL, ())), None)
     return SourceCard(
         title,
         r.name(publisher) if publisher is not None else None,
         r.href_for(publisher.value) if publisher is not None else None,
-        r.text(first["date"]) if first.get("date") is not None else None,
+        r.text(first[DCTERMS + "date"]) if first[DCTERMS + "date"] is not None else None,
         url.value if url is not None else None,
         [
             (x["where"].value, r.say("source_rows", count=int(x["n"].value)))
@@ -600,20 +616,11 @@ def source_summary(r: _Reader) -> Summary:
     )
 
 
-_CLAIM = """
-SELECT ?by ?text ?against ?confidence WHERE {
-  OPTIONAL { ?this ps:claimedBy ?by } OPTIONAL { ?this ps:claimText ?text }
-  OPTIONAL { ?this ps:contradictedBy ?against } OPTIONAL { ?this ps:confidence ?confidence }
-}
-"""
-
-
 def claim_summary(r: _Reader) -> Summary:
-    found = r.select(_CLAIM)
-    by = [x["by"] for x in found if x["by"] is not None]
-    against = [x["against"] for x in found if x["against"] is not None]
-    confidence = next((x["confidence"] for x in found if x["confidence"] is not None), None)
-    text = r.in_language(x["text"] for x in found)
+    own = r.own()
+    by, against = own.get("claimedBy", []), own.get("contradictedBy", [])
+    confidence = r.values("confidence")["confidence"]
+    text = r.in_language(own.get("claimText", ()))
     clauses = [
         r.say("sum_claimed_by", by=r.names(by)) if by else None,
         f"“{text}”" if text else None,
