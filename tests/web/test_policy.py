@@ -18,6 +18,13 @@ BROWSER = {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/120", "Accept":
 ANSWERS = {
     "document (Turtle)": ("GET", "/doc/state/JP", {"Accept": "text/turtle"}),
     "document (HTML)": ("GET", "/doc/state/JP", BROWSER),
+    "document statements (HTML)": ("GET", "/doc/state/JP?view=statements", BROWSER),
+    "document on a date (HTML)": (
+        "GET",
+        "/doc/export-control/cn-2023-023?date=2024-01-01",
+        BROWSER,
+    ),
+    "document date error": ("GET", "/doc/membership/JP-2025-12-12?date=never", BROWSER),
     "entity redirect": ("GET", "/id/state/JP", {}),
     "home page": ("GET", "/", BROWSER),
     "home page on a date": ("GET", "/?date=2026-01-13", BROWSER),

@@ -9,16 +9,22 @@ each property's own list.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 import pyoxigraph as ox
 
 from paxsilica.publish.documents import Document, Documents
-from paxsilica.publish.labels import HrefFor, Labels, Link, link_to
+from paxsilica.publish.labels import LABEL_PREDICATES, HrefFor, Labels, Link, link_to
 from paxsilica.publish.neighbourhood import PageAddress, collection_query
 from paxsilica.publish.paging import PageLinks, page_links
+from paxsilica.publish.readable import number, percent, quantity, readable
 from paxsilica.rdf.terms import RDF_TYPE, XSD_STRING, vocabulary_term
+
+if TYPE_CHECKING:
+    from paxsilica.publish.summary import Summary
 
 DESCRIPTION_PREDICATES = (
     vocabulary_term("dcterms", "description"),
@@ -37,6 +43,17 @@ RDF_LANG_STRING = vocabulary_term("rdf", "langString")
 MAX_NESTED_BLANK_NODES = 6
 # A property's links back are shown open up to this many, collapsed beyond.
 OPEN_INCOMING = 12
+# A kind of fact is shown open up to this many facts, collapsed beyond.
+OPEN_FACTS = 4
+TIME = "http://www.w3.org/2006/time#"
+TIME_BEGINNING = ox.NamedNode(TIME + "hasBeginning")
+TIME_END = ox.NamedNode(TIME + "hasEnd")
+TIME_DATE = ox.NamedNode(TIME + "inXSDDate")
+# Shown in the readable view by the value of another (quantities by their unit) or elsewhere
+# on the page (types and names at the top).
+_UNIT_LOCAL = "unitCode"
+_QUANTITY_LOCALS = ("quantity", "worldQuantity")
+_PERCENT_LOCALS = ("sharePercent", "deMinimisPercent")
 
 
 @dataclass
@@ -65,6 +82,8 @@ class Fact:
     link: Link
     kind: Link
     rows: list[Row]
+    fields: list[Row] = field(default_factory=list)
+    marks: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -85,6 +104,7 @@ class Incoming:
     count: int
     subjects: list[Link]
     more: str | None = None
+    wording: str | None = None
 
     @property
     def open(self) -> bool:
@@ -116,16 +136,26 @@ class EntityView:
     sources: list[Cited]
     document_iri: str
     paging: Paging | None = None
+    fields: list[Row] = field(default_factory=list)
+    summary: Summary | None = None
 
 
 class _PageBuilder:
     """Builds links and rows for the terms of one document in one language."""
 
     def __init__(
-        self, docs: Documents, document: Document, lang: str, href_for: HrefFor, ontology: Labels
+        self,
+        docs: Documents,
+        document: Document,
+        lang: str,
+        href_for: HrefFor,
+        ontology: Labels,
+        words: Mapping[str, str],
     ):
         self.docs = docs
         self.lang = lang
+        self.words = words
+        self.ps = docs.site.ontology_ns
         self.href_for = href_for
         self.labels = Labels(document.triples, docs.site, ontology)
         self.by_subject: dict[ox.Term, list[ox.Triple]] = defaultdict(list)
@@ -179,6 +209,108 @@ class _PageBuilder:
         rows.sort(key=lambda r: (r.predicate.iri != RDF_TYPE.value, r.predicate.text.casefold()))
         return rows
 
+    def say(self, key: str, **values: str) -> str:
+        return self.words.get(key, key).format(**values)
+
+    def objects(self, subject: ox.Term, predicate: ox.NamedNode) -> list[ox.Term]:
+        return [t.object for t in self.by_subject.get(subject, ()) if t.predicate == predicate]
+
+    def instant(self, node: ox.Term) -> str | None:
+        """An OWL-Time instant as a day, or its bounds when only they are known."""
+        for predicate, key in (
+            (TIME_DATE, None),
+            (ox.NamedNode(self.ps + "noLaterThan"), "no_later_than"),
+            (ox.NamedNode(self.ps + "noEarlierThan"), "no_earlier_than"),
+        ):
+            for value in self.objects(node, predicate):
+                if isinstance(value, ox.Literal):
+                    shown = readable(value, self.lang).text
+                    return self.say(key, date=shown) if key else shown
+        return None
+
+    def interval(self, node: ox.Term) -> str | None:
+        """An OWL-Time interval collapsed to its days: ``from 12 December 2025``."""
+        parts = []
+        for predicate, key in ((TIME_BEGINNING, "from_date"), (TIME_END, "until_date")):
+            for end in self.objects(node, predicate):
+                shown = self.instant(end)
+                if shown is not None:
+                    parts.append(self.say(key, date=shown))
+        return " ".join(parts) or None
+
+    def when(self, node: ox.BlankNode) -> str | None:
+        """What a blank node says in words when it is a time: an interval or an instant."""
+        return self.interval(node) or self.instant(node)
+
+    def shown(self, predicate: ox.NamedNode, term: ox.Literal, subject: ox.Term) -> str:
+        """A literal as a reader reads it: units in words, percentages, yes and no."""
+        local = predicate.value.removeprefix(self.ps)
+        if local in _QUANTITY_LOCALS:
+            unit = next((u.value for u in self.objects(subject, self.unit) if u), None)
+            return quantity(term, unit, self.lang)
+        if local in _PERCENT_LOCALS:
+            try:
+                return percent(Decimal(term.value), self.lang)
+            except InvalidOperation:
+                return term.value
+        if term.datatype is not None and term.datatype.value.endswith("#boolean"):
+            return self.words.get("value_" + term.value, term.value)
+        return readable(term, self.lang).text
+
+    def in_language(self, literals: list[ox.Literal]) -> list[ox.Literal]:
+        """The literals of the page's language, else English, else all (untagged kept)."""
+        tagged = [v for v in literals if v.language]
+        for wanted in (self.lang, "en"):
+            chosen = [v for v in tagged if v.language == wanted]
+            if chosen:
+                return [v for v in literals if not v.language] + chosen
+        return literals
+
+    def readable_values(self, subject, predicate, objects, seen) -> list[Value]:
+        literals = self.in_language([o for o in objects if isinstance(o, ox.Literal)])
+        values = [Value(text=self.shown(predicate, o, subject)) for o in literals]
+        for o in objects:
+            if isinstance(o, ox.NamedNode):
+                values.append(Value(link=self.link(o.value)))
+            elif isinstance(o, ox.BlankNode):
+                said = self.when(o)
+                if said is not None:
+                    values.append(Value(text=said))
+                elif o in seen or len(seen) >= MAX_NESTED_BLANK_NODES:
+                    values.append(Value(text="…"))
+                else:
+                    values.append(Value(nested=self.fields(o, seen | {o})))
+        return values
+
+    def fields(
+        self,
+        subject: ox.Term,
+        seen: frozenset = frozenset(),
+        topic: bool = False,
+        around: ox.Term | None = None,
+    ):
+        """The readable rows of a subject: no types or names (the page shows them above),
+        values formatted, times collapsed, quantities with their units; a fact about the
+        page's topic (``around``) does not name the topic again."""
+        skipped = {RDF_TYPE, *LABEL_PREDICATES, self.unit}
+        if topic:
+            skipped |= set(DESCRIPTION_PREDICATES)
+        grouped: dict[ox.NamedNode, list[ox.Term]] = defaultdict(list)
+        for t in self.by_subject.get(subject, ()):
+            if t.predicate not in skipped and t.object != around:
+                grouped[t.predicate].append(t.object)
+        rows = []
+        for predicate, objects in grouped.items():
+            values = self.readable_values(subject, predicate, objects, seen)
+            values.sort(key=lambda v: (v.link.text if v.link else (v.text or "")).casefold())
+            rows.append(Row(self.link(predicate.value), values))
+        rows.sort(key=lambda r: r.predicate.text.casefold())
+        return rows
+
+    @property
+    def unit(self) -> ox.NamedNode:
+        return ox.NamedNode(self.ps + _UNIT_LOCAL)
+
 
 def _types(page: _PageBuilder, topic: ox.NamedNode) -> list[Link]:
     return sorted(
@@ -217,12 +349,39 @@ def _facts(
     by_kind: dict[str, list[Fact]] = defaultdict(list)
     for node in sorted(kinds, key=lambda n: n.value):
         kind = kinds[node]
-        by_kind[kind].append(Fact(page.link(node.value), page.link(kind), page.rows(node)))
+        by_kind[kind].append(
+            Fact(
+                page.link(node.value),
+                page.link(kind),
+                page.rows(node),
+                page.fields(node, around=topic),
+                _marks(page, node),
+            )
+        )
     grouped = [
         (facts[0].kind, sorted(facts, key=lambda f: f.link.text.casefold()))
         for facts in by_kind.values()
     ]
     return sorted(grouped, key=lambda pair: pair[0].text), list(kinds)
+
+
+def _marks(page: _PageBuilder, node: ox.Term) -> list[str]:
+    """What a reader must know of a fact before its figures: contested, derived."""
+    ps = page.ps
+    marks = []
+    types = {t.value for t in page.objects(node, RDF_TYPE)}
+    if ps + "ContestedClaim" in types or page.objects(node, ox.NamedNode(ps + "contradictedBy")):
+        marks.append("contested")
+    if ox.NamedNode(ps + "ComputedShare") in page.objects(node, ox.NamedNode(ps + "shareBasis")):
+        marks.append("derived")
+    return marks
+
+
+def _wording(page: _PageBuilder, predicate: str, count: int) -> str | None:
+    """A link back in words: ``home state of 93 companies``; None for a property with none."""
+    local = predicate.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
+    template = page.words.get("back_" + local)
+    return template.format(count=number(count, page.lang)) if template else None
 
 
 def _incoming(page: _PageBuilder, document: Document, topic: ox.NamedNode) -> list[Incoming]:
@@ -248,7 +407,8 @@ def _incoming(page: _PageBuilder, document: Document, topic: ox.NamedNode) -> li
         more = None
         if paging is not None and count > len(subjects):
             more = page.href_for(paging.address.document + collection_query(predicate))
-        groups.append(Incoming(page.link(predicate), count, subjects, more))
+        wording = _wording(page, predicate, count)
+        groups.append(Incoming(page.link(predicate), count, subjects, more, wording))
     return sorted(groups, key=lambda g: g.predicate.text.casefold())
 
 
@@ -296,10 +456,16 @@ def _sources(page: _PageBuilder, document: Document, citing: set[ox.Term]) -> li
 
 
 def entity_view(
-    docs: Documents, document: Document, lang: str, href_for: HrefFor, ontology: Labels
+    docs: Documents,
+    document: Document,
+    lang: str,
+    href_for: HrefFor,
+    ontology: Labels,
+    words: Mapping[str, str] | None = None,
 ) -> EntityView:
-    """Return the view of a document's primary topic; ``ontology`` names the ontology's terms."""
-    page = _PageBuilder(docs, document, lang, href_for, ontology)
+    """Return the view of a document's primary topic; ``ontology`` names the ontology's terms,
+    ``words`` are the pages' strings in the language (the readable fields' phrases)."""
+    page = _PageBuilder(docs, document, lang, href_for, ontology, words or {})
     topic = ox.NamedNode(document.topic)
     facts, fact_nodes = _facts(page, document, topic, set(docs.nary_classes))
     citing = {topic, *fact_nodes} | {
@@ -316,4 +482,5 @@ def entity_view(
         sources=_sources(page, document, citing),
         document_iri=document.iri,
         paging=_paging(page, document),
+        fields=page.fields(topic, topic=True),
     )

@@ -26,6 +26,14 @@ _YEAR_MONTH = re.compile(r"(-?\d{4,})-(\d{2})")
 _PERCENT = {"fr": "\u202f%"}
 # Parsed once: Babel would parse a pattern given as text on every call.
 _NUMBER_PATTERN = parse_pattern("#,##0.###")
+# The one table of units: the data writes UN/CEFACT (UNECE Recommendation 20) codes, a page
+# writes words.
+UNITS: dict[str, dict[str, str]] = {
+    "TNE": {"en": "tonnes", "fr": "tonnes"},
+    "KTN": {"en": "thousand tonnes", "fr": "milliers de tonnes"},
+    "KGM": {"en": "kilograms", "fr": "kilogrammes"},
+    "MTQ": {"en": "cubic metres", "fr": "mètres cubes"},
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,17 @@ def number(value: Decimal | int | float, lang: str) -> str:
 def percent(value: Decimal | int | float, lang: str) -> str:
     """A percentage (0-100) as a reader writes it: ``94.4%``, ``94,4 %``."""
     return number(value, lang) + _PERCENT.get(lang, "%")
+
+
+def unit_words(code: str, lang: str) -> str:
+    """A UN/CEFACT unit code in words (``TNE`` → ``tonnes``); an unknown code as it is."""
+    return UNITS.get(code, {}).get(lang, code)
+
+
+def quantity(amount: ox.Literal, unit: str | None, lang: str) -> str:
+    """An amount with its unit in words: ``760 tonnes``, ``72 800 milliers de tonnes``."""
+    shown = readable(amount, lang).text
+    return f"{shown} {unit_words(unit, lang)}" if unit else shown
 
 
 def day(value: datetime.date, lang: str) -> str:

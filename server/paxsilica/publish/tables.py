@@ -25,18 +25,12 @@ from paxsilica import bundle
 from paxsilica.publish import as_of
 from paxsilica.publish.documents import Documents, summaries
 from paxsilica.publish.labels import LABEL_PREDICATES, HrefFor, Labels, Link, link_to
-from paxsilica.publish.readable import percent, readable
+from paxsilica.publish.readable import percent, readable, unit_words
 
 DEFAULT_PAGE_SIZE = 50
 # A page never holds more rows than this, whatever it asks.
 MAX_PAGE_SIZE = 200
 PAGE_SIZES = (25, 50, 100, 200)
-UNITS = {
-    "TNE": {"en": "tonnes", "fr": "tonnes"},
-    "KTN": {"en": "thousand tonnes", "fr": "milliers de tonnes"},
-    "KGM": {"en": "kilograms", "fr": "kilogrammes"},
-    "MTQ": {"en": "cubic metres", "fr": "mètres cubes"},
-}
 
 
 @dataclass(frozen=True)
@@ -242,7 +236,7 @@ def _quantity(values: dict[str, list], lang: str) -> tuple[Cell, Cell]:
     if amount is None:
         return EMPTY, EMPTY
     code = unit.value if unit is not None else ""
-    words = UNITS.get(code, {}).get(lang, code)
+    words = unit_words(code, lang)
     shown = readable(amount, lang)
     return Cell(f"{shown.text} {words}".strip(), shown.value), Cell(words, code, key=code)
 

@@ -7,7 +7,9 @@ hash-namespace ontology):
 - ``/doc/{kind}/{key}``: the document about it, negotiated over Turtle, JSON-LD, RDF/XML,
   N-Triples and HTML; ``/doc/{kind}/{key}.{ttl,jsonld,rdf,nt,html}`` pick a format. A hub's
   document comes in pages: ``?page=N``, and ``?property=IRI`` for what points at the entity
-  through one property (paxsilica.publish.neighbourhood).
+  through one property (paxsilica.publish.neighbourhood). Its page opens with a summary
+  and readable fields; ``?view=statements`` shows every statement as written, and
+  ``?date=YYYY-MM-DD`` the status of a membership, a state or an export control on that day.
 - ``/ontology`` (and every ``/ontology#Term``): the ontology document, negotiated the same
   way, with ``/ontology.{ext}``; its HTML form documents every term.
 - ``/shapes`` (and every ``/shapes#Shape``): the SHACL shapes graph, negotiated likewise.
@@ -18,6 +20,8 @@ hash-namespace ontology):
 
 from __future__ import annotations
 
+import datetime
+import functools
 from collections.abc import Callable
 
 import pyoxigraph as ox
@@ -33,12 +37,16 @@ from paxsilica.rdf.terms import vocabulary_term
 from paxsilica.web import pages, policy
 from paxsilica.web.i18n import page_language
 from paxsilica.web.state import published
+from paxsilica.web.tables import requested_day
 from paxsilica.web.templating import Alternate, page_response
 
 blueprint = Blueprint("linkeddata", __name__)
 
 ENTITY_PREFIX = "id/"
 DOCUMENT_PREFIX = "doc/"
+# ``?view=statements``: every statement of a document, as the data writes it.
+VIEW_PARAMETER = "view"
+STATEMENTS_VIEW = "statements"
 # A named graph larger than this is sent as its dump rather than held as a document.
 GRAPH_DOCUMENT_TRIPLES = 50_000
 
@@ -92,12 +100,14 @@ def answer_document(
     html: Callable[[Document, str, list[Alternate]], str],
     offered=media.DOCUMENT_TYPES,
     query: str = "",
+    reading: str = "",
 ) -> Response:
     """Answer with a document in the negotiated (or requested) format, with its headers.
 
     ``base_path`` is the document's path without extension, ``query`` the query string that
-    chose its page (kept in its links to the other formats); ``html`` renders its page. The
-    body and headers of each variant are prepared once and kept with the document.
+    chose its page (kept in its links to the other formats); ``html`` renders its page, and
+    ``reading`` names what else its page depends on (the view, the day). The body and headers
+    of each variant are prepared once and kept with the document.
     """
     negotiated = extension is None
     if negotiated:
@@ -115,11 +125,15 @@ def answer_document(
                 description=f"no format with extension .{extension}; offered: "
                 + ", ".join("." + t.extension for t in offered),
             )
-    lang = page_language() if chosen is media.HTML else ""
-    variant = f"{chosen.key} {negotiated} {lang} {request.script_root}{base_path}{query}"
+    html_page = chosen is media.HTML
+    lang = page_language() if html_page else ""
+    reading = reading if html_page else ""
+    variant = f"{chosen.key} {negotiated} {lang} {request.script_root}{base_path}{query} {reading}"
     body, headers, etag = published().answers.get(
         (document.iri, variant),
-        lambda: _prepare(document, base_path, chosen, negotiated, lang, html, offered, query),
+        lambda: _prepare(
+            document, base_path, chosen, negotiated, (lang, reading), html, offered, query
+        ),
     )
     response = Response(body, headers=list(headers))
     if "HTTP_IF_NONE_MATCH" in request.environ or "HTTP_IF_MODIFIED_SINCE" in request.environ:
@@ -128,11 +142,13 @@ def answer_document(
     return response
 
 
-def _prepare(document, base_path, chosen, negotiated, lang, html, offered, query):
+def _prepare(document, base_path, chosen, negotiated, language, html, offered, query):
+    lang, reading = language
     alternates = _alternates(base_path, offered, query)
     if chosen is media.HTML:
         rendering: Rendering = document.rendered(
-            f"html {lang} {request.script_root}", lambda: html(document, lang, alternates).encode()
+            f"html {lang} {request.script_root} {reading}",
+            lambda: html(document, lang, alternates).encode(),
         )
     else:
         rendering = documents().render(document, chosen)
@@ -180,6 +196,20 @@ def _page_selection() -> tuple[str | None, str | None, str]:
     return page, prop, page_query(int(page) if page and page.isdigit() else 1, property=prop)
 
 
+def _reading() -> tuple[Callable[[Document, str, list[Alternate]], str], str]:
+    """How an entity page is read: its renderer for the view and day the query string asks
+    (``?view=statements``, ``?date=YYYY-MM-DD``), and the words that name that reading."""
+    on, view = datetime.date.today(), ""
+    if request.environ.get("QUERY_STRING"):
+        on = requested_day()
+        view = policy.plain_parameter(VIEW_PARAMETER, request.args.get(VIEW_PARAMETER, ""))
+        if view not in ("", STATEMENTS_VIEW):
+            abort(400, description=f"the view is {STATEMENTS_VIEW!r} or none, not {view!r}")
+    statements = view == STATEMENTS_VIEW
+    renderer = functools.partial(pages.render_entity, statements=statements, on=on)
+    return renderer, f"{view or 'readable'} {on.isoformat()}"
+
+
 def _entity_page(iri: str, page: str | None, prop: str | None) -> Document | None:
     try:
         return documents().entity(iri, page, prop)
@@ -197,23 +227,34 @@ def entity_document(key: str) -> Response:
     """
     stem, extension = _split_extension(key)
     page, prop, query = _page_selection()
+    render, reading = _reading()
     known_format = extension is not None and media.by_extension(extension, media.DOCUMENT_TYPES)
     if known_format:
         document = _entity_page(_entity_for_key(stem), page, prop)
         if document is not None:
             return answer_document(
-                document, f"/{DOCUMENT_PREFIX}{stem}", extension, pages.render_entity, query=query
+                document,
+                f"/{DOCUMENT_PREFIX}{stem}",
+                extension,
+                render,
+                query=query,
+                reading=reading,
             )
     document = _entity_page(_entity_for_key(key), page, prop)
     if document is not None:
         return answer_document(
-            document, f"/{DOCUMENT_PREFIX}{key}", None, pages.render_entity, query=query
+            document, f"/{DOCUMENT_PREFIX}{key}", None, render, query=query, reading=reading
         )
     if extension is not None and not known_format:
         document = _entity_page(_entity_for_key(stem), page, prop)
         if document is not None:  # a known entity, an unknown format: say which formats exist
             return answer_document(
-                document, f"/{DOCUMENT_PREFIX}{stem}", extension, pages.render_entity, query=query
+                document,
+                f"/{DOCUMENT_PREFIX}{stem}",
+                extension,
+                render,
+                query=query,
+                reading=reading,
             )
     missing = _entity_for_key(stem if known_format else key)
     abort(404, description=f"nothing is known about {missing}, so there is no document")

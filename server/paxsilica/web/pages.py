@@ -7,9 +7,11 @@ JavaScript.
 
 from __future__ import annotations
 
+import datetime
 import functools
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import (
     Blueprint,
@@ -28,6 +30,8 @@ from paxsilica.publish.home_view import home_view
 from paxsilica.publish.index_view import class_index_view, classes_view
 from paxsilica.publish.ontology_doc import ontology_doc
 from paxsilica.publish.paging import PAGE_PARAMETER, PageError, expand_curie
+from paxsilica.publish.readable import day
+from paxsilica.publish.summary import summary
 from paxsilica.web import policy
 from paxsilica.web.i18n import (
     LANGUAGE_COOKIE,
@@ -37,7 +41,7 @@ from paxsilica.web.i18n import (
     strings,
 )
 from paxsilica.web.state import published
-from paxsilica.web.tables import chart_links, requested_day
+from paxsilica.web.tables import chart_links, requested_day, tables
 from paxsilica.web.templating import Alternate, href_for, page_context, page_response
 
 blueprint = Blueprint("pages", __name__)
@@ -61,21 +65,56 @@ def choose_language(code: str) -> Response:
     return response
 
 
-def render_entity(document: Document, lang: str, alternates: Sequence[Alternate] = ()) -> str:
-    """Return the HTML page about a document's primary topic."""
+def render_entity(
+    document: Document,
+    lang: str,
+    alternates: Sequence[Alternate] = (),
+    statements: bool = False,
+    on: datetime.date | None = None,
+) -> str:
+    """Return the HTML page about a document's primary topic: its summary (with its status on
+    the day ``on``, default today) and readable fields, or (``statements``) every statement
+    as the data writes it."""
     dataset = published()
     docs = dataset.documents
-    view = entity_view(docs, document, lang, href_for, dataset.ontology_labels)
+    words = strings(lang)
+    view = entity_view(docs, document, lang, href_for, dataset.ontology_labels, words)
+    on = on or datetime.date.today()
+    if not statements:
+        types = [t.iri for t in view.types]
+        view.summary = summary(tables(), view.iri, types, lang, words, on, href_for)
     apart = [g for g in docs.graphs if bundle.licensed_apart(g)]
     shows_apart = bundle.mentions_apart(docs.store, view.iri, apart)
     return render_template(
         "entity.html",
         view=view,
         chart_links=chart_links(view.iri, lang),
+        statements=statements,
+        on=on,
+        on_text=day(on, lang),
+        statements_href=_href_with(view="statements"),
+        readable_href=_href_with(view=None),
         licence_notice=bundle.NOTICE[lang] if shows_apart else None,
         licence_notice_href=bundle.CC_BY_NC,
         **page_context(lang, view.label, alternates),
     )
+
+
+# What an entity page's own links keep of its query string (the page is kept once made, so
+# its links carry nothing else a request might add).
+_ENTITY_PARAMETERS = (PAGE_PARAMETER, "property", "view", "date")
+
+
+def _href_with(**changes: str | None) -> str:
+    """This entity page's address with some parameters changed (None drops one)."""
+    params = {k: v for k in _ENTITY_PARAMETERS if (v := request.args.get(k, ""))}
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    query = urlencode(params)
+    return request.script_root + request.path + (f"?{query}" if query else "")
 
 
 def render_ontology(document: Document, lang: str, alternates: Sequence[Alternate] = ()) -> str:
