@@ -24,8 +24,8 @@ import pyoxigraph as ox
 
 from paxsilica.publish import as_of
 from paxsilica.publish.labels import Link
-from paxsilica.publish.readable import day, number, percent
-from paxsilica.publish.tables import UNITS, Context, Tables
+from paxsilica.publish.readable import day, number, percent, unit_words
+from paxsilica.publish.tables import Context, Tables
 
 SUPPLIERS_QUERY = """
 SELECT ?link ?supplier ?share ?year ?stage ?source WHERE {
@@ -229,7 +229,7 @@ def _layout(
             links, key=lambda i: (-links[i]["value"], ctx.link(links[i]["subject"]).text)
         )
         largest = max((links[i]["value"] for i in order), default=Decimal(0))
-        unit_words = UNITS.get(unit, {}).get(ctx.lang, unit)
+        unit_text = unit_words(unit, ctx.lang)
         bars = []
         for n, iri in enumerate(order):
             link = links[iri]
@@ -239,7 +239,7 @@ def _layout(
                     ctx.link(iri),
                     ctx.link(link["subject"]),
                     link["value"],
-                    text(link, unit_words),
+                    text(link, unit_text),
                     standing,
                     ctx.words.get("bloc_" + standing, standing),
                     y + HEADING_HEIGHT + n * ROW_HEIGHT,
@@ -256,7 +256,7 @@ def _layout(
                 tuple(ctx.link(s) for s in sources),
                 tuple(bars),
                 y,
-                unit_words,
+                unit_text,
             )
         )
         y += HEADING_HEIGHT + len(bars) * ROW_HEIGHT + MARGIN
