@@ -31,6 +31,9 @@ ANSWERS = {
     "table error": ("GET", "/tables/states?date=never", {}),
     "chart page": ("GET", "/charts/technology/gallium", BROWSER),
     "chart SVG": ("GET", "/charts/technology/gallium.svg", {}),
+    "search page": ("GET", "/search?q=taiw", BROWSER),
+    "search error": ("GET", "/search?q=" + "x" * 200, BROWSER),
+    "search suggestions": ("GET", "/search/suggest?q=taiw", {}),
     "not found (text)": ("GET", "/doc/state/XX", {}),
     "not found (page)": ("GET", "/nothing-here", BROWSER),
     "preflight (document)": (

@@ -20,6 +20,7 @@ from paxsilica.publish.publication import (
     publication_for,
     void_document,
 )
+from paxsilica.publish.search import SearchIndex
 from paxsilica.rdf.readable import ReadableStore
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Published:
     _publication: Publication | None = None
     _void: Document | None = None
     _home: HomeData | None = None
+    _search: SearchIndex | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -91,6 +93,15 @@ class Published:
                 self._home = home_data(self.documents, publication)
             return self._home
 
+    @property
+    def search_index(self) -> SearchIndex:
+        """The names of the entities, searchable, read from the store once."""
+        with self._lock:
+            if self._search is None:
+                docs = self.documents
+                self._search = SearchIndex.build(docs.store, self.site, docs.graphs)
+            return self._search
+
     def prepare(self) -> None:
         """Make now what would otherwise be made on first demand: the publication, the VoID,
         the home page's data.
@@ -104,6 +115,7 @@ class Published:
     def _prepare_pages(self) -> None:
         self.home_data  # noqa: B018 (built for their side effect: the cache)
         self.ontology_labels  # noqa: B018
+        self.search_index  # noqa: B018
 
     def prepare_to_serve(self) -> PublicationBuild | None:
         """Prepare what the slots share, leaving the dumps and the VoID to be written later.
