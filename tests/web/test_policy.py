@@ -29,6 +29,8 @@ ANSWERS = {
     "table XLSX": ("GET", "/tables/states.xlsx", {}),
     "table CSVW metadata": ("GET", "/tables/states.csv-metadata.json", {}),
     "table error": ("GET", "/tables/states?date=never", {}),
+    "claims table": ("GET", "/tables/claims?contested=contested", BROWSER),
+    "events XLSX": ("GET", "/tables/events.xlsx", {}),
     "chart page": ("GET", "/charts/technology/gallium", BROWSER),
     "chart SVG": ("GET", "/charts/technology/gallium.svg", {}),
     "search page": ("GET", "/search?q=taiw", BROWSER),
