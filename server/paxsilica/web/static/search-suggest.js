@@ -76,6 +76,15 @@
       window.clearTimeout(timer);
       timer = window.setTimeout(ask, WAIT_MS);
     });
+    // The list closes when the focus leaves the box and its suggestions.
+    form.addEventListener("focusout", function (event) {
+      if (!event.relatedTarget || !form.contains(event.relatedTarget)) {
+        list.hidden = true;
+      }
+    });
+    input.addEventListener("focus", function () {
+      list.hidden = list.childElementCount === 0;
+    });
     form.addEventListener("keydown", function (event) {
       var found = Array.prototype.slice.call(links());
       var at = found.indexOf(document.activeElement);
