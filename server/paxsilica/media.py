@@ -109,6 +109,8 @@ XLSX = MediaType(
 # The W3C CSV on the Web metadata of a CSV file (JSON-LD), named <file>.csv-metadata.json.
 CSVW = MediaType("csvw", "application/csvm+json", "csv-metadata.json", "CSVW metadata")
 SVG = MediaType("svg", "image/svg+xml", "svg", "SVG")
+# Plain JSON, for the small answers the pages' scripts ask for (the search suggestions).
+JSON = MediaType("json-data", "application/json", "json", "JSON")
 
 # What an entity or ontology document is offered as; the first is the default for machines.
 DOCUMENT_TYPES: tuple[MediaType, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES, HTML)

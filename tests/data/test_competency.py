@@ -45,8 +45,15 @@ def test_single_points_of_failure_follow_the_data(bundled_store: ox.Store) -> No
     store.update(
         "PREFIX ps: <https://w3id.org/pax-silica/ontology#> "
         "PREFIX org: <http://www.w3.org/ns/org#> "
+        "PREFIX time: <http://www.w3.org/2006/time#> "
+        "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> "
         "INSERT DATA { GRAPH <urn:test> { <urn:m> org:member "
-        "<https://w3id.org/pax-silica/id/state/TW> ; org:role ps:Signatory } }"
+        "<https://w3id.org/pax-silica/id/state/TW> ; org:role ps:Signatory ; "
+        'org:memberDuring [ time:hasBeginning [ time:inXSDDate "2026-06-01"^^xsd:date ] ] } }'
     )
     _, after = run_select(store, query)
     assert next(row for row in after if row[1] == "Taiwan")[-1] == "inside"
+    # The question is asked on a day (1 December 2026): before the membership began, outside.
+    earlier = query.replace('"2026-12-01"^^xsd:date', '"2026-03-01"^^xsd:date')
+    _, before_it_began = run_select(store, earlier)
+    assert next(row for row in before_it_began if row[1] == "Taiwan")[-1] == "outside"

@@ -189,3 +189,55 @@ def test_select_refuses_what_a_table_cannot_do(built, asked) -> None:
 )
 def test_values_read_as_the_language_writes_them(value, datatype, lang, text) -> None:
     assert readable(ox.Literal(value, datatype=ox.NamedNode(XSD + datatype)), lang).text == text
+
+
+# -- events and claims ---------------------------------------------------------------------
+
+ONTOLOGY = "https://w3id.org/pax-silica/ontology#"
+
+
+def test_contested_claims_are_the_contradicted_ones(built) -> None:
+    answered = built.select(
+        "SELECT DISTINCT ?row WHERE { ?row a ps:Claim ; ps:contradictedBy ?source }"
+    )
+    contradicted = {s["row"].value for s in answered}
+    assert contradicted
+    rows = rows_by_iri(built, "claims")
+    marked = {iri for iri, row in rows.items() if row.cells["contested"].key == "contested"}
+    assert marked == contradicted
+    assert len(rows) > len(marked)
+
+
+def test_a_claim_carries_its_confidence_and_both_sides(built) -> None:
+    row = rows_by_iri(built, "claims", lang="fr")[BASE + "claim/seed-summit-date"]
+    assert row.cells["contested"].value is True
+    assert row.cells["contested"].text == "contested"  # WORDS has no French word: the key
+    assert row.cells["confidence"].links[0].iri == ONTOLOGY + "LowConfidence"
+    assert [k.iri for k in row.cells["claimed_by"].links] == [BASE + "source/seed-article"]
+    assert {k.iri for k in row.cells["contradicted_by"].links} == {
+        BASE + "source/asiaone-2025-12-14",
+        BASE + "source/mofa-2025-12-13",
+    }
+    assert row.cells["claim_text"].text.startswith("Les États-Unis ont lancé")
+
+
+def test_events_say_when_where_and_who(built) -> None:
+    row = rows_by_iri(built, "events", lang="fr")[BASE + "event/2025-12-12-inaugural-summit"]
+    assert row.cells["date"].value == datetime.date(2025, 12, 12)
+    assert row.cells["date"].text == "12 décembre 2025"
+    assert row.cells["place"].text == "Washington"
+    assert row.cells["host"].links[0].iri == BASE + "state/US"
+    assert {local for local in ("Summit", "SigningEvent")} == {
+        k.iri.rsplit("#", 1)[-1] for k in row.cells["event_kind"].links
+    }
+    assert BASE + "state/TW" in {k.iri for k in row.cells["participants"].links}
+    assert row.cells["confidence"].links[0].iri == ONTOLOGY + "HighConfidence"
+
+
+def test_a_facet_over_several_entities_is_an_option_for_each(built) -> None:
+    spec = SPECS["events"]
+    rows = built.rows(spec, context(built))
+    found = select(rows, spec, Request(facets={"event_kind": "Summit"}))
+    assert [r.iri for r in found.matching] == [BASE + "event/2025-12-12-inaugural-summit"]
+    assert "Summit" in dict(found.options["event_kind"])
+    assert "TW" in dict(found.options["participants"])

@@ -104,7 +104,8 @@ def test_the_csvw_describes_exactly_the_csvs_columns(client, key) -> None:
     assert [c["titles"]["fr"] for c in columns] == header
     assert len({c["name"] for c in columns}) == len(columns)
     assert all(
-        c["datatype"] in {"string", "number", "integer", "date", "gYear", "anyURI"} for c in columns
+        c["datatype"] in {"string", "number", "integer", "date", "gYear", "anyURI", "boolean"}
+        for c in columns
     )
     assert "http://www.w3.org/ns/csvw" in metadata["@context"]
     assert metadata["url"].endswith(f"/tables/{key}.csv?date=2026-12-01&lang=fr")
@@ -317,3 +318,43 @@ def test_every_literal_is_escaped_in_tables_and_charts(hostile_client, path: str
     assert "&lt;script&gt;" in body or "&lt;b&gt;" in body
     if path.endswith(".svg"):
         ET.fromstring(response.data)  # still well-formed XML
+
+
+# -- events and claims: the files hold the page's rows --------------------------------------
+
+
+def _page_rows(client, path: str) -> list[str]:
+    html = client.get(path, headers=BROWSER).get_data(as_text=True)
+    return re.findall(r'<th scope="row"><a href="[^"]*" title="([^"]+)"', html)
+
+
+@pytest.mark.parametrize(
+    ("key", "filters", "expected"),
+    [
+        ("claims", "contested=contested", 3),
+        ("claims", "confidence=LowConfidence", None),
+        ("events", "event_kind=SigningEvent&sort=date&order=asc", None),
+        ("events", "participants=TW&lang=fr", 2),
+    ],
+)
+def test_the_new_tables_files_hold_the_pages_rows(client, key, filters, expected) -> None:
+    shown = _page_rows(client, f"/tables/{key}?{filters}&size=200")
+    assert shown
+    if expected is not None:
+        assert len(shown) == expected
+    text = client.get(f"/tables/{key}.csv?{filters}").data.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert [line[0] for line in lines[1:]] == shown
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/tables/{key}.xlsx?{filters}").data))
+    cells = [[c.value for c in row] for row in book.worksheets[0].iter_rows()]
+    assert [row[0] for row in cells[1:]] == shown
+    # Names alike in both files (the XLSX keeps booleans and numbers as such).
+    assert [row[1] for row in cells[1:]] == [line[1] for line in lines[1:]]
+
+
+def test_contested_claims_are_marked_on_the_page(client) -> None:
+    html = client.get("/tables/claims?lang=fr", headers=BROWSER).get_data(as_text=True)
+    assert html.count('class="claim-contested">contestée<') == 3
+    assert "Confiance faible" in html or "confiance faible" in html.lower()
+    csv_text = client.get("/tables/claims.csv?contested=contested").data.decode("utf-8-sig")
+    assert {line["Contested"] for line in csv.DictReader(io.StringIO(csv_text))} == {"true"}

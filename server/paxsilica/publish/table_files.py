@@ -82,6 +82,9 @@ def values(row: Row, columns: Sequence[FileColumn]) -> list[Any]:
 def _text(value: Any) -> str:
     if value is None:
         return ""
+    if isinstance(value, bool):
+        # As CSVW reads a boolean by default.
+        return "true" if value else "false"
     if isinstance(value, datetime.date):
         return value.isoformat()
     if isinstance(value, Decimal):

@@ -1,8 +1,11 @@
 """The index tables: supply links, inputs of the chain, minerals, export controls, states,
-companies and sources, each as rows of readable cells built from SPARQL over the store.
+companies, sources, events and claims, each as rows of readable cells built from SPARQL over
+the store.
 
-A table is a :class:`Spec`: its columns, the SELECT whose ``?row`` answers are its rows (the
-downloads' tests compare with it) and the function that makes its rows. :func:`select`
+A table is a :class:`Spec`, made by :func:`table`: its columns (the first always names the
+row's entity), the SELECT whose ``?row`` answers are its rows (the downloads' tests compare
+with it), the function that makes one row's other cells from that row's values, and what the
+rows share, worked out once per table (``prepare``). :func:`select`
 filters, sorts and pages rows as a reader's request asks; nothing here knows HTTP. Cells keep
 the machine value (a Decimal, a date, an IRI) beside the text shown in the reader's language,
 so that the page, the CSV and the XLSX tell the same thing.
@@ -101,6 +104,14 @@ class Context:
         found = tuple(self.link(i) for i in iris)
         return Cell("; ".join(k.text for k in found), found[0].text if found else None, found)
 
+    def all_of(self, values: Values, name: str) -> Cell:
+        """The entities a variable names for a row, as one cell of links."""
+        return self.links(t.value for t in values.get(name, ()))
+
+    def entity_of(self, values: Values, name: str) -> Cell:
+        """The first entity a variable names for a row, as a cell."""
+        return self.entity(_iri(values, name))
+
     def entity(self, iri: str | None) -> Cell:
         if not iri:
             return EMPTY
@@ -116,19 +127,39 @@ class Context:
         )
 
 
+# A row's values: each variable of the table's SELECT, its distinct terms for that row.
+Values = dict[str, list]
+# How a table makes a row's cells (besides its name): from the context, the row's IRI, its
+# values and what ``prepare`` worked out once for all the rows.
+Cells = Callable[[Context, str, Values, Any], dict[str, Cell]]
+
+
+def _nothing(ctx: Context) -> None:
+    return None
+
+
 @dataclass(frozen=True)
 class Spec:
     """A table: its key, its columns (the first names the row), the SELECT whose ``?row``
-    answers are its rows, how rows are made, and the default order."""
+    answers are its rows, how a row's cells are made, and the default order."""
 
     key: str
     columns: tuple[Column, ...]
     query: str
-    build: Callable[[Context, list], list[Row]]
-    sort: str
+    cells: Cells
+    sort: str = "name"
     descending: bool = False
     dated: bool = False
     charts: bool = False
+    prepare: Callable[[Context], Any] = _nothing
+
+    def build(self, ctx: Context, found_solutions: list) -> list[Row]:
+        """The table's rows, one per entity its SELECT answers, named then filled."""
+        shared = self.prepare(ctx)
+        return [
+            _row(ctx, iri, {"name": _name(ctx, iri), **self.cells(ctx, iri, values, shared)})
+            for iri, values in grouped(found_solutions).items()
+        ]
 
     def column(self, key: str) -> Column | None:
         return next((c for c in self.columns if c.key == key), None)
@@ -140,6 +171,14 @@ class Spec:
     @property
     def facets(self) -> tuple[Column, ...]:
         return tuple(c for c in self.columns if c.facet)
+
+
+NAME = Column("name", links=True)
+
+
+def table(key: str, columns: tuple[Column, ...], query: str, cells: Cells, **options: Any) -> Spec:
+    """A table whose first column names each row's entity, then the given columns."""
+    return Spec(key, (NAME, *columns), query, cells, **options)
 
 
 def local_key(iri: str) -> str:
@@ -241,33 +280,26 @@ def _quantity(values: dict[str, list], lang: str) -> tuple[Cell, Cell]:
     return Cell(f"{shown.text} {words}".strip(), shown.value), Cell(words, code, key=code)
 
 
-def supply_link_rows(ctx: Context, solutions: list) -> list[Row]:
-    homes = ctx.tables.home_states()
-    rows = []
-    for iri, values in grouped(solutions).items():
-        supplier = _iri(values, "supplier")
-        quantity, unit = _quantity(values, ctx.lang)
-        cells = {
-            "name": _name(ctx, iri),
-            "technology": ctx.entity(_iri(values, "technology")),
-            "supplier": ctx.entity(supplier),
-            "bloc": ctx.standing(homes.get(supplier or "", supplier)),
-            "stage": ctx.entity(_iri(values, "stage")),
-            "share": share(_first(values, "share"), ctx.lang),
-            "year": literal(_first(values, "year"), ctx.lang),
-            "basis": ctx.entity(_iri(values, "basis")),
-            "quantity": quantity,
-            "unit": unit,
-            "sources": ctx.links(t.value for t in values.get("source", ())),
-        }
-        rows.append(_row(ctx, iri, cells))
-    return rows
+def supply_link_cells(ctx: Context, iri: str, values: Values, homes: dict) -> dict[str, Cell]:
+    supplier = _iri(values, "supplier")
+    quantity, unit = _quantity(values, ctx.lang)
+    return {
+        "technology": ctx.entity_of(values, "technology"),
+        "supplier": ctx.entity(supplier),
+        "bloc": ctx.standing(homes.get(supplier or "", supplier)),
+        "stage": ctx.entity_of(values, "stage"),
+        "share": share(_first(values, "share"), ctx.lang),
+        "year": literal(_first(values, "year"), ctx.lang),
+        "basis": ctx.entity_of(values, "basis"),
+        "quantity": quantity,
+        "unit": unit,
+        "sources": ctx.all_of(values, "source"),
+    }
 
 
-SUPPLY_LINKS = Spec(
+SUPPLY_LINKS = table(
     "supply-links",
     (
-        Column("name", links=True),
         Column("technology", links=True, facet=True),
         Column("supplier", links=True, facet=True),
         Column("bloc", facet=True),
@@ -280,10 +312,11 @@ SUPPLY_LINKS = Spec(
         Column("sources", links=True),
     ),
     SUPPLY_LINKS_QUERY,
-    supply_link_rows,
+    supply_link_cells,
     sort="share",
     descending=True,
     dated=True,
+    prepare=lambda ctx: ctx.tables.home_states(),
 )
 
 
@@ -349,18 +382,16 @@ def _leader_cells(ctx: Context, leader: Leader | None) -> dict[str, Cell]:
     }
 
 
-def technology_rows(ctx: Context, solutions: list) -> list[Row]:
-    tops = leaders(ctx.tables.rows(SUPPLY_LINKS, ctx))
-    rows = []
-    for iri, values in grouped(solutions).items():
-        cells = {
-            "name": _name(ctx, iri),
-            "kind": ctx.entity(_iri(values, "kind")),
-            "component": ctx.links(t.value for t in values.get("component", ())),
-            **_leader_cells(ctx, tops.get(iri)),
-        }
-        rows.append(_row(ctx, iri, cells))
-    return rows
+def technology_cells(ctx: Context, iri: str, values: Values, tops: dict) -> dict[str, Cell]:
+    return {
+        "kind": ctx.entity_of(values, "kind"),
+        "component": ctx.all_of(values, "component"),
+        **_leader_cells(ctx, tops.get(iri)),
+    }
+
+
+def _leaders(ctx: Context) -> dict[str, Leader]:
+    return leaders(ctx.tables.rows(SUPPLY_LINKS, ctx))
 
 
 _LEADER_COLUMNS = (
@@ -370,33 +401,19 @@ _LEADER_COLUMNS = (
     Column("leader_year", "gYear"),
     Column("leader_bloc", facet=True),
 )
-TECHNOLOGIES = Spec(
+TECHNOLOGIES = table(
     "technologies",
-    (
-        Column("name", links=True),
-        Column("kind", links=True, facet=True),
-        Column("component", links=True),
-        *_LEADER_COLUMNS,
-    ),
+    (Column("kind", links=True, facet=True), Column("component", links=True), *_LEADER_COLUMNS),
     TECHNOLOGIES_QUERY,
-    technology_rows,
-    sort="name",
+    technology_cells,
     dated=True,
     charts=True,
+    prepare=_leaders,
 )
 
 
-def mineral_rows(ctx: Context, solutions: list) -> list[Row]:
-    tops = leaders(ctx.tables.rows(SUPPLY_LINKS, ctx))
-    rows = []
-    for iri, values in grouped(solutions).items():
-        cells = {
-            "name": _name(ctx, iri),
-            **_leader_cells(ctx, tops.get(iri)),
-            "controls": ctx.links(t.value for t in values.get("control", ())),
-        }
-        rows.append(_row(ctx, iri, cells))
-    return rows
+def mineral_cells(ctx: Context, iri: str, values: Values, tops: dict) -> dict[str, Cell]:
+    return {**_leader_cells(ctx, tops.get(iri)), "controls": ctx.all_of(values, "control")}
 
 
 def minerals_query(docs: Documents) -> str:
@@ -448,27 +465,21 @@ def key_of(iri: str) -> str:
     return local_key(iri)
 
 
-def export_control_rows(ctx: Context, solutions: list) -> list[Row]:
-    rows = []
-    for iri, values in grouped(solutions).items():
-        issued = literal(_first(values, "issued"), ctx.lang)
-        cells = {
-            "name": _name(ctx, iri),
-            "imposer": ctx.entity(_iri(values, "imposer")),
-            "issued": issued,
-            "in_force_from": literal(_first(values, "from"), ctx.lang),
-            "suspended_until": literal(_first(values, "suspendedUntil"), ctx.lang),
-            **_status(ctx, iri, issued),
-            "sources": ctx.links(t.value for t in values.get("source", ())),
-        }
-        rows.append(_row(ctx, iri, cells))
-    return rows
+def export_control_cells(ctx: Context, iri: str, values: Values, _: None) -> dict[str, Cell]:
+    issued = literal(_first(values, "issued"), ctx.lang)
+    return {
+        "imposer": ctx.entity_of(values, "imposer"),
+        "issued": issued,
+        "in_force_from": literal(_first(values, "from"), ctx.lang),
+        "suspended_until": literal(_first(values, "suspendedUntil"), ctx.lang),
+        **_status(ctx, iri, issued),
+        "sources": ctx.all_of(values, "source"),
+    }
 
 
-EXPORT_CONTROLS = Spec(
+EXPORT_CONTROLS = table(
     "export-controls",
     (
-        Column("name", links=True),
         Column("imposer", links=True, facet=True),
         Column("issued", "date"),
         Column("in_force_from", "date"),
@@ -480,7 +491,7 @@ EXPORT_CONTROLS = Spec(
         Column("sources", links=True),
     ),
     EXPORT_CONTROLS_QUERY,
-    export_control_rows,
+    export_control_cells,
     sort="issued",
     dated=True,
 )
@@ -509,27 +520,21 @@ def _since(ctx: Context, party: str) -> Cell:
     return literal(ox.Literal(found.since.isoformat(), datatype=_DATE), ctx.lang)
 
 
-def state_rows(ctx: Context, solutions: list) -> list[Row]:
-    supplied, companies = _counts(ctx, _SUPPLIED), _counts(ctx, _COMPANIES)
-    rows = []
-    for iri, values in grouped(solutions).items():
-        cells = {
-            "name": _name(ctx, iri),
-            "alpha2": literal(_first(values, "alpha2"), ctx.lang),
-            "alpha3": literal(_first(values, "alpha3"), ctx.lang),
-            "bloc": ctx.standing(iri),
-            "since": _since(ctx, iri),
-            "companies": count(companies.get(iri, 0), ctx.lang),
-            "supply_links": count(supplied.get(iri, 0), ctx.lang),
-        }
-        rows.append(_row(ctx, iri, cells))
-    return rows
+def state_cells(ctx: Context, iri: str, values: Values, counts: tuple) -> dict[str, Cell]:
+    supplied, companies = counts
+    return {
+        "alpha2": literal(_first(values, "alpha2"), ctx.lang),
+        "alpha3": literal(_first(values, "alpha3"), ctx.lang),
+        "bloc": ctx.standing(iri),
+        "since": _since(ctx, iri),
+        "companies": count(companies.get(iri, 0), ctx.lang),
+        "supply_links": count(supplied.get(iri, 0), ctx.lang),
+    }
 
 
-STATES = Spec(
+STATES = table(
     "states",
     (
-        Column("name", links=True),
         Column("alpha2"),
         Column("alpha3"),
         Column("bloc", facet=True),
@@ -538,9 +543,9 @@ STATES = Spec(
         Column("supply_links", "integer"),
     ),
     STATES_QUERY,
-    state_rows,
-    sort="name",
+    state_cells,
     dated=True,
+    prepare=lambda ctx: (_counts(ctx, _SUPPLIED), _counts(ctx, _COMPANIES)),
 )
 
 COMPANIES_QUERY = """
@@ -552,35 +557,28 @@ SELECT ?row ?home ?source WHERE {
 """
 
 
-def company_rows(ctx: Context, solutions: list) -> list[Row]:
-    supplied = _counts(ctx, _SUPPLIED)
-    rows = []
-    for iri, values in grouped(solutions).items():
-        home = _iri(values, "home")
-        cells = {
-            "name": _name(ctx, iri),
-            "home": ctx.entity(home),
-            "bloc": ctx.standing(home),
-            "supply_links": count(supplied.get(iri, 0), ctx.lang),
-            "sources": ctx.links(t.value for t in values.get("source", ())),
-        }
-        rows.append(_row(ctx, iri, cells))
-    return rows
+def company_cells(ctx: Context, iri: str, values: Values, supplied: dict) -> dict[str, Cell]:
+    home = _iri(values, "home")
+    return {
+        "home": ctx.entity(home),
+        "bloc": ctx.standing(home),
+        "supply_links": count(supplied.get(iri, 0), ctx.lang),
+        "sources": ctx.all_of(values, "source"),
+    }
 
 
-COMPANIES = Spec(
+COMPANIES = table(
     "companies",
     (
-        Column("name", links=True),
         Column("home", links=True, facet=True),
         Column("bloc", facet=True),
         Column("supply_links", "integer"),
         Column("sources", links=True),
     ),
     COMPANIES_QUERY,
-    company_rows,
-    sort="name",
+    company_cells,
     dated=True,
+    prepare=lambda ctx: _counts(ctx, _SUPPLIED),
 )
 
 SOURCES_QUERY = """
@@ -600,21 +598,20 @@ def _address(ctx: Context, url: Any) -> Cell:
     return Cell(url.value, url.value, (Link(url.value, url.value, url.value, external=True),))
 
 
-def source_rows(ctx: Context, solutions: list) -> list[Row]:
-    cited = _counts(ctx, _CITED)
-    rows = []
-    for iri, values in grouped(solutions).items():
-        title = _pick_language(values.get("title", ()), ctx.lang)
-        cells = {
-            "name": _name(ctx, iri),
-            "title": Cell(title, title) if title else EMPTY,
-            "publisher": ctx.entity(_iri(values, "publisher")),
-            "date": literal(_first(values, "date"), ctx.lang),
-            "address": _address(ctx, _first(values, "url")),
-            "cited": count(cited.get(iri, 0), ctx.lang),
-        }
-        rows.append(_row(ctx, iri, cells))
-    return rows
+def source_cells(ctx: Context, iri: str, values: Values, cited: dict) -> dict[str, Cell]:
+    return {
+        "title": _text(values, "title", ctx.lang),
+        "publisher": ctx.entity_of(values, "publisher"),
+        "date": literal(_first(values, "date"), ctx.lang),
+        "address": _address(ctx, _first(values, "url")),
+        "cited": count(cited.get(iri, 0), ctx.lang),
+    }
+
+
+def _text(values: Values, name: str, lang: str) -> Cell:
+    """A text in the reader's language (else English, else any) as a cell."""
+    found = _pick_language(values.get(name, ()), lang)
+    return Cell(found, found) if found else EMPTY
 
 
 def _pick_language(terms: Iterable[ox.Literal], lang: str) -> str:
@@ -622,10 +619,9 @@ def _pick_language(terms: Iterable[ox.Literal], lang: str) -> str:
     return by_lang.get(lang) or by_lang.get("en") or next(iter(by_lang.values()), "")
 
 
-SOURCES = Spec(
+SOURCES = table(
     "sources",
     (
-        Column("name", links=True),
         Column("title"),
         Column("publisher", links=True, facet=True),
         Column("date"),
@@ -633,18 +629,116 @@ SOURCES = Spec(
         Column("cited", "integer"),
     ),
     SOURCES_QUERY,
-    source_rows,
-    sort="name",
+    source_cells,
+    prepare=lambda ctx: _counts(ctx, _CITED),
 )
 
-MINERALS = Spec(
+MINERALS = table(
     "minerals",
-    (Column("name", links=True), *_LEADER_COLUMNS, Column("controls", links=True)),
+    (*_LEADER_COLUMNS, Column("controls", links=True)),
     MINERALS_QUERY,
-    mineral_rows,
-    sort="name",
+    mineral_cells,
     dated=True,
     charts=True,
+    prepare=_leaders,
+)
+
+
+# -- events and claims ---------------------------------------------------------------------
+
+EVENTS_QUERY = """
+SELECT ?row ?kind ?date ?place ?host ?participant ?signer ?confidence ?source WHERE {
+  ?row a ps:Event .
+  OPTIONAL { ?row a ?kind . ?kind rdfs:subClassOf ps:Event . FILTER(?kind != ps:Event) }
+  OPTIONAL { ?row ps:date ?date }
+  OPTIONAL { ?row ps:placeName ?place }
+  OPTIONAL { ?row ps:hostState ?host }
+  OPTIONAL { ?row ps:participant ?participant }
+  OPTIONAL { ?row ps:signedBy ?signer }
+  OPTIONAL { ?row ps:confidence ?confidence }
+  OPTIONAL { ?row ps:source ?source }
+}
+"""
+
+
+def event_cells(ctx: Context, iri: str, values: Values, _: None) -> dict[str, Cell]:
+    return {
+        "event_kind": ctx.all_of(values, "kind"),
+        "date": literal(_first(values, "date"), ctx.lang),
+        "place": _text(values, "place", ctx.lang),
+        "host": ctx.entity_of(values, "host"),
+        "participants": ctx.all_of(values, "participant"),
+        "signers": ctx.all_of(values, "signer"),
+        "confidence": ctx.entity_of(values, "confidence"),
+        "sources": ctx.all_of(values, "source"),
+    }
+
+
+EVENTS = table(
+    "events",
+    (
+        Column("event_kind", links=True, facet=True),
+        Column("date", "date"),
+        Column("place"),
+        Column("host", links=True, facet=True),
+        Column("participants", links=True, facet=True),
+        Column("signers", links=True),
+        Column("confidence", links=True, facet=True),
+        Column("sources", links=True),
+    ),
+    EVENTS_QUERY,
+    event_cells,
+    sort="date",
+    descending=True,
+)
+
+CLAIMS_QUERY = """
+SELECT ?row ?text ?about ?claimedBy ?contradictedBy ?confidence ?comment WHERE {
+  ?row a ps:Claim .
+  OPTIONAL { ?row ps:claimText ?text }
+  OPTIONAL { ?row ps:about ?about }
+  OPTIONAL { ?row ps:claimedBy ?claimedBy }
+  OPTIONAL { ?row ps:contradictedBy ?contradictedBy }
+  OPTIONAL { ?row ps:confidence ?confidence }
+  OPTIONAL { ?row rdfs:comment ?comment }
+}
+"""
+
+
+def _contested(ctx: Context, values: Values) -> Cell:
+    """Whether a claim is contested: some source contradicts it (what defines
+    ps:ContestedClaim, so the answer needs no reasoner)."""
+    key = "contested" if values.get("contradictedBy") else "uncontested"
+    return Cell(ctx.words.get("claim_" + key, key), key == "contested", key=key)
+
+
+def claim_cells(ctx: Context, iri: str, values: Values, _: None) -> dict[str, Cell]:
+    return {
+        "contested": _contested(ctx, values),
+        "confidence": ctx.entity_of(values, "confidence"),
+        "claim_text": _text(values, "text", ctx.lang),
+        "about": ctx.all_of(values, "about"),
+        "claimed_by": ctx.all_of(values, "claimedBy"),
+        "contradicted_by": ctx.all_of(values, "contradictedBy"),
+        "note": _text(values, "comment", ctx.lang),
+    }
+
+
+CLAIMS = table(
+    "claims",
+    (
+        Column("contested", "boolean", facet=True),
+        Column("confidence", links=True, facet=True),
+        Column("claim_text"),
+        Column("about", links=True, facet=True),
+        Column("claimed_by", links=True, facet=True),
+        Column("contradicted_by", links=True),
+        Column("note"),
+    ),
+    CLAIMS_QUERY,
+    claim_cells,
+    sort="contested",
+    descending=True,
 )
 
 SPECS: dict[str, Spec] = {
@@ -657,6 +751,8 @@ SPECS: dict[str, Spec] = {
         STATES,
         COMPANIES,
         SOURCES,
+        EVENTS,
+        CLAIMS,
     )
 }
 
@@ -877,6 +973,10 @@ def options(rows: list[Row], spec: Spec) -> dict[str, list[tuple[str, str]]]:
             cell = row.cells.get(key, EMPTY)
             if cell.key:
                 choices.setdefault(cell.key, cell.text)
+            elif cell.links:
+                # A cell naming entities is found by each of them (_matches).
+                for named in cell.links:
+                    choices.setdefault(local_key(named.iri), named.text)
     return {k: sorted(v.items(), key=lambda kv: folded(kv[1])) for k, v in found.items()}
 
 

@@ -11,7 +11,7 @@ from paxsilica.config import Settings, load_settings
 from paxsilica.publish.documents import Documents
 from paxsilica.rdf.readable import ReadableStore
 from paxsilica.rdf.store import build_store
-from paxsilica.web import dataset, linkeddata, pages, policy, sparql, tables
+from paxsilica.web import dataset, linkeddata, pages, policy, search, sparql, tables
 from paxsilica.web.state import EXTENSION_KEY, Published
 
 
@@ -31,7 +31,7 @@ def create_app(
     documents = Documents(store, settings)
     app.extensions[EXTENSION_KEY] = Published(settings=settings, store=store, documents=documents)
     policy.install(app)
-    for concern in (linkeddata, dataset, pages, tables):
+    for concern in (linkeddata, dataset, pages, search, tables):
         app.register_blueprint(concern.blueprint)
     sparql.install(app)
     return app

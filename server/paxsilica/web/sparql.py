@@ -43,7 +43,7 @@ from paxsilica.publish.service import (
 )
 from paxsilica.rdf.readable import ReadableStore
 from paxsilica.sparql import guard as query_guard
-from paxsilica.sparql.examples import Example, load_examples
+from paxsilica.sparql.examples import Example, find_example, load_examples
 from paxsilica.sparql.execution import QueryJob, execute, out_of_memory
 from paxsilica.web import policy
 from paxsilica.web.sparql_page import HTML_MAX_ROWS, render_page, results_page
@@ -111,6 +111,8 @@ def endpoint() -> Response:
                 "Forbidden: this endpoint is read-only and takes no SPARQL Update; send a query "
                 "(SELECT, ASK, CONSTRUCT or DESCRIBE)",
             )
+        if query is None and request.method in ("GET", "HEAD") and "example" in request.args:
+            params.query = query = example_query(endpoint_service.examples)
         if query is None:
             if request.method in ("GET", "HEAD"):
                 return _describe(params)
@@ -232,6 +234,23 @@ def error_response(
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def example_query(examples: list[Example]) -> str:
+    """The text of the example a link names (``example``), on its ``date`` if one is given;
+    ProtocolError (404, 400) for an unknown example or a date it cannot take."""
+    name = request.args.get("example", "")
+    example = find_example(examples, name)
+    if example is None:
+        known = ", ".join(e.slug for e in examples)
+        raise ProtocolError(404, f"Not Found: no example named {name!r}; examples: {known}")
+    day = request.args.get("date", "").strip()
+    if not day:
+        return example.query
+    try:
+        return example.on(day)
+    except ValueError as error:
+        raise ProtocolError(400, f"Bad request: {error}") from None
 
 
 def _describe(params: QueryRequest) -> Response:

@@ -1,14 +1,24 @@
-"""The SPARQL query page: the form, the examples, and a query's results as a table."""
+"""The SPARQL query page: the form, the examples, and a query's results as a table or a
+bar chart.
+
+The page works without JavaScript: ``view=chart`` draws a bar chart of the answer's numeric
+column (``value=<variable>`` chooses which) as SVG above the table, its text equivalent; a
+link reopens the query (``/sparql?example=<name>&date=YYYY-MM-DD`` for an example, else the
+query itself in the address).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Response, render_template, url_for
+from flask import Response, render_template, request, url_for
 
 from paxsilica import iris, media
 from paxsilica.config import Settings
+from paxsilica.publish.result_chart import BarChart, bar_chart
+from paxsilica.sparql.examples import find_example
 from paxsilica.sparql.execution import QueryOutcome
 from paxsilica.web.i18n import page_language
 from paxsilica.web.sparql_protocol import GRAPH_OFFER, SELECT_OFFER
@@ -17,6 +27,10 @@ from paxsilica.web.templating import href_for, page_context
 
 # A page shows at most this many rows; the downloads have them all (up to max_rows).
 HTML_MAX_ROWS = 1000
+# A link holding the query itself is offered up to this length (browsers and servers cut
+# longer addresses).
+MAX_LINK_LENGTH = 8000
+VIEWS = ("table", "chart")
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,10 @@ class ResultsView:
     boolean: bool | None = None
     truncated: bool = False
     downloads: list[tuple[str, str, str]] = field(default_factory=list)
+    chart: BarChart | None = None
+    view: str = "table"
+    # The address that reopens the query (None when too long for an address).
+    link: str | None = None
 
 
 def results_view(outcome: QueryOutcome, query: str, settings: Settings) -> ResultsView:
@@ -77,14 +95,36 @@ def results_view(outcome: QueryOutcome, query: str, settings: Settings) -> Resul
             view.boolean = bool(parsed)
         else:
             view.columns = [v.value for v in parsed.variables]
-            for solution in parsed:
-                view.rows.append([_cell(solution[v], site) for v in view.columns])
+            terms = [[solution[v] for v in view.columns] for solution in parsed]
+            view.rows = [[_cell(t, site) for t in row] for row in terms]
+            view.chart = bar_chart(
+                view.columns, terms, lambda t: _cell(t, site).text, request.args.get("value")
+            )
         offered = SELECT_OFFER[:-1]
     view.downloads = [
         (t.label, url_for("sparql.endpoint", query=query, format=t.key), f"results.{t.extension}")
         for t in offered
     ]
+    view.view = "chart" if view.chart and request.args.get("view") == "chart" else "table"
+    view.link = reopen_link(query)
     return view
+
+
+def reopen_link(query: str, **extra: str) -> str | None:
+    """The address that reopens this query's results: by the example's name when the page
+    was opened from one, else the query itself (when it fits an address)."""
+    asked = {k: request.args.get(k) for k in ("example", "date", "view", "value")}
+    asked.update(extra)
+    kept = {k: v for k, v in asked.items() if v}
+    if "example" not in kept:
+        kept = {"query": query, **{k: v for k, v in kept.items() if k != "date"}}
+    found = f"{request.script_root}/sparql?{urlencode(kept)}"
+    return found if len(found) <= MAX_LINK_LENGTH else None
+
+
+def view_link(query: str, view: str, value: str | None = None) -> str | None:
+    """The address of the same results in another view (or of another numeric column)."""
+    return reopen_link(query, view=view, **({"value": value} if value else {}))
 
 
 def results_page(outcome: QueryOutcome, query: str, settings: Settings) -> Response:
@@ -97,6 +137,7 @@ def render_page(query: str | None = None, results=None, error: str | None = None
     settings = endpoint_service.settings
     lang = page_language()
     examples = endpoint_service.examples
+    opened = find_example(examples, request.args.get("example", "")) if request.args else None
     return render_template(
         "sparql.html",
         query=query if query is not None else (examples[0].query if examples else ""),
@@ -108,5 +149,8 @@ def render_page(query: str | None = None, results=None, error: str | None = None
         settings=settings,
         html_max_rows=HTML_MAX_ROWS,
         prefixes=settings.site.prefixes,
+        opened=opened,
+        asked_date=request.args.get("date", "") if opened else "",
+        view_link=lambda view, value=None: view_link(query or "", view, value),
         **page_context(lang, "SPARQL"),
     )

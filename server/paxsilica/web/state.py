@@ -21,6 +21,7 @@ from paxsilica.publish.publication import (
     publication_for,
     void_document,
 )
+from paxsilica.publish.search import SearchIndex
 from paxsilica.rdf.readable import ReadableStore
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ class Published:
     _void: Document | None = None
     _home: HomeData | None = None
     _dashboard: Dashboard | None = None
+    _search: SearchIndex | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -102,6 +104,15 @@ class Published:
                 self._dashboard = Dashboard(self.documents, dashboard_data(self.documents), labels)
             return self._dashboard
 
+    @property
+    def search_index(self) -> SearchIndex:
+        """The names of the entities, searchable, read from the store once."""
+        with self._lock:
+            if self._search is None:
+                docs = self.documents
+                self._search = SearchIndex.build(docs.store, self.site, docs.graphs)
+            return self._search
+
     def prepare(self) -> None:
         """Make now what would otherwise be made on first demand: the publication, the VoID,
         the home page's data.
@@ -116,6 +127,7 @@ class Published:
         self.home_data  # noqa: B018 (built for their side effect: the cache)
         self.ontology_labels  # noqa: B018
         self.dashboard  # noqa: B018
+        self.search_index  # noqa: B018
 
     def prepare_to_serve(self) -> PublicationBuild | None:
         """Prepare what the slots share, leaving the dumps and the VoID to be written later.

@@ -21,7 +21,13 @@
   var GRAPH_FORMATS = [["Turtle", "turtle", "ttl"], ["N-Triples", "ntriples", "nt"],
     ["RDF/XML", "rdfxml", "rdf"], ["JSON-LD", "jsonld", "jsonld"], ["N-Quads", "nquads", "nq"],
     ["TriG", "trig", "trig"]];
-  var XSD_STRING = "http://www.w3.org/2001/XMLSchema#string";
+  var XSD = "http://www.w3.org/2001/XMLSchema#";
+  var XSD_STRING = XSD + "string";
+  var NUMERIC = ["integer", "decimal", "double", "float", "int", "long", "short", "byte",
+    "nonNegativeInteger", "positiveInteger", "nonPositiveInteger", "negativeInteger",
+    "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte"].map(function (local) {
+    return XSD + local;
+  });
 
   function element(name, text, className) {
     var node = document.createElement(name);
@@ -168,8 +174,39 @@
         tr.appendChild(cell(term));
       });
     });
-    result.appendChild(tableNode);
+    // The table scrolls inside its own box on a narrow screen, not the page.
+    var box = element("div", null, "sparql-table-box");
+    box.appendChild(tableNode);
+    result.appendChild(box);
     return result;
+  }
+
+  function isNumber(term) {
+    return term && term.type !== "uri" && term.type !== "bnode" &&
+      NUMERIC.indexOf(term.datatype) >= 0;
+  }
+
+  // Whether some column holds numbers only: then the server can draw it as a bar chart.
+  function hasNumericColumn(columns, rows) {
+    return columns.some(function (name, at) {
+      var bound = rows.map(function (row) { return row[at]; }).filter(Boolean);
+      return bound.length > 0 && bound.every(isNumber);
+    });
+  }
+
+  // The views of the results: this table, and the bar chart the server draws (a page of its own).
+  function views(query) {
+    var nav = element("nav", null, "sparql-views");
+    nav.setAttribute("aria-label", form.getAttribute("data-views") || "Views");
+    var current = element("a", form.getAttribute("data-view-table") || "Table");
+    current.href = root + "/sparql?" + new URLSearchParams({query: query, view: "table"});
+    current.setAttribute("aria-current", "page");
+    var chart = element("a", form.getAttribute("data-view-chart") || "Bar chart");
+    chart.href = root + "/sparql?" + new URLSearchParams({query: query, view: "chart"});
+    nav.appendChild(current);
+    nav.appendChild(document.createTextNode(" "));
+    nav.appendChild(chart);
+    return nav;
   }
 
   function show(nodes) {
@@ -208,7 +245,11 @@
         return binding[name];
       });
     });
-    show([table(columns, rows, truncated, "solutions"), downloads(query, RESULT_FORMATS)]);
+    var shown = [table(columns, rows, truncated, "solutions"), downloads(query, RESULT_FORMATS)];
+    if (hasNumericColumn(columns, rows)) {
+      shown.unshift(views(query));
+    }
+    show(shown);
   }
 
   function run() {
