@@ -16,49 +16,18 @@ import base64
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
-from urllib.parse import urlencode
 
 import pytest
 
 from browser_support import chromium_driver, console_errors
 from conftest import IN_CI
+from page_kinds import PAGE_KINDS, PageKind
 from publication_support import live_server
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "node_modules" / "axe-core" / "axe.min.js"
 
 
-class PageKind(NamedTuple):
-    """A kind of page and one address that shows it (a path under the site's root)."""
-
-    name: str
-    path: str
-    # False for a page whose words are English whatever the reader chose (it says lang="en").
-    translated: bool = True
-
-
-# The example query with a numeric column: the SPARQL page with a result (its chart view
-# arrives with issue 11's SPARQL part).
-SPARQL_EXAMPLE = (REPO / "queries" / "examples" / "04-dominant-suppliers.rq").read_text()
-
-# Every kind of page the site has: adding a kind is adding a line. Each is a page of middling
-# size with every part of its kind: a hub's page (Japan's runs to 65 000 pixels) takes axe-core
-# 20 s and shows the same parts as a smaller one.
-PAGE_KINDS = (
-    PageKind("home", ""),
-    PageKind("state", "id/state/AE"),
-    PageKind("technology", "id/technology/leading-edge-logic"),
-    PageKind("supply-link", "id/supply-link/leading-edge-logic-TW-capacity-2019"),
-    PageKind("export-control", "id/export-control/cn-2023-023"),
-    PageKind("company", "id/company/tsmc"),
-    PageKind("source", "id/source/sia-bcg-2021"),
-    PageKind("index-table", "tables/supply-links?size=25"),
-    PageKind("chart", "charts/technology/leading-edge-logic"),
-    # Arrives with issue 11's search: uncomment once /search exists on this branch.
-    # PageKind("search", "search?q=japan"),
-    PageKind("sparql", "sparql?" + urlencode({"query": SPARQL_EXAMPLE}), translated=False),
-)
 LANGUAGES = ("en", "fr")
 # A desktop window and a phone held upright (390 CSS pixels: a current mid-size phone).
 WIDTHS = {"desktop": 1280, "phone": 390}
