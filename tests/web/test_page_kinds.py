@@ -39,7 +39,7 @@ AXE_WIDTH = {"en": "phone", "fr": "desktop"}
 # Screenshots stop there (the top of a page is what a reader sees first; the longest pages run
 # to tens of thousands of pixels, and a tall capture costs the browser a second).
 MAX_SCREENSHOT_HEIGHT = 3000
-# axe-core's impacts that fail the check; "moderate" and "minor" are reported, not failed.
+# axe-core's impacts that fail the check ("moderate" and "minor" ones do not).
 FAILING_IMPACTS = ("serious", "critical")
 
 STATUS_OF_PAGE = "return performance.getEntriesByType('navigation')[0].responseStatus;"
