@@ -221,6 +221,8 @@
   function showError(message) {
     var pre = element("pre", message, "sparql-error");
     pre.id = "sparql-error";
+    // A long message scrolls in its box: the box takes the focus so a keyboard can scroll it.
+    pre.tabIndex = 0;
     show([pre]);
   }
 
