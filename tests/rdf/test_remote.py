@@ -214,3 +214,39 @@ def test_serving_over_a_remote_store(virtuoso: VirtuosoServer) -> None:
     elsewhere = load_settings({}, endpoint=virtuoso.sparql_url, base_iri="http://127.0.0.1:9/")
     with pytest.raises(SettingsError, match=r"holds no graph under http://127\.0\.0\.1:9/graph/"):
         build_application(elsewhere)
+
+
+def test_the_dashboard_reads_the_same_over_a_remote_store(virtuoso: VirtuosoServer, app) -> None:
+    """The home page's few SELECTs (publish.dashboard) answer alike over Virtuoso."""
+    import datetime
+
+    from paxsilica.config import load_settings
+    from paxsilica.web.i18n import strings
+    from paxsilica.web.server import build_application
+    from paxsilica.web.state import published
+    from paxsilica.web.templating import href_for
+
+    remote = build_application(load_settings({}, endpoint=virtuoso.sparql_url))
+    on = datetime.date(2026, 3, 1)
+    views = []
+    for application in (remote, app):
+        with application.test_request_context():
+            board = published(application).dashboard
+            views.append(board.view(on, "en", href_for, strings("en")))
+    over_virtuoso, local = views
+    assert over_virtuoso.chain_total == local.chain_total
+    assert over_virtuoso.mineral_total == local.mineral_total
+    assert [p.link.iri for p in over_virtuoso.mineral_points] == [
+        p.link.iri for p in local.mineral_points
+    ]
+    assert [s.signatories for s in over_virtuoso.timeline.steps] == [
+        s.signatories for s in local.timeline.steps
+    ]
+    assert [(b.signatories, b.participants) for b in over_virtuoso.stages] == [
+        (b.signatories, b.participants) for b in local.stages
+    ]
+    assert [e.iri for e, _ in over_virtuoso.events] == [e.iri for e, _ in local.events]
+    response = remote.test_client().get(
+        "/?date=2026-03-01", headers={"User-Agent": "Mozilla/5.0 Chrome/120", "Accept": "text/html"}
+    )
+    assert response.status_code == 200
