@@ -184,7 +184,9 @@ SELECT ?m ?role ?day ?latest ?place WHERE {
 # same on every store (a remote server compares literals of the subquery its own way).
 SHARES = """
 SELECT ?t ?stage ?y ?supplier ?s WHERE {
-  { SELECT DISTINCT ?t WHERE { ?mine ps:supplier ?this ; ps:technology ?t } }
+  { SELECT DISTINCT ?t ?stage ?y WHERE {
+      ?mine ps:supplier ?this ; ps:technology ?t ; ps:supplyStage ?stage ;
+         ps:referenceYear ?y ; ps:sharePercent ?share } }
   ?o ps:technology ?t ; ps:supplyStage ?stage ; ps:referenceYear ?y ; ps:sharePercent ?s ;
      ps:supplier ?supplier .
   ?supplier a <{class}> .
