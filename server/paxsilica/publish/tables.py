@@ -778,6 +778,15 @@ class Tables:
                 self._once[name] = make()
             return self._once[name]
 
+    def prepare(self) -> None:
+        """Read now what every table, chart and summary reads first (so that processes forked
+        afterwards share it instead of each reading it on its first request)."""
+        self.labels()
+        self.ties()
+        self.assessments()
+        self.home_states()
+        self.apart_entities()
+
     def select(self, query: str) -> list[dict[str, Any]]:
         docs = self.docs
         return solutions(docs.store.query(query, prefixes=docs.prefixes, default_graph=docs.graphs))

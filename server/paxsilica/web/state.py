@@ -22,6 +22,7 @@ from paxsilica.publish.publication import (
     void_document,
 )
 from paxsilica.publish.search import SearchIndex
+from paxsilica.publish.tables import Tables
 from paxsilica.rdf.readable import ReadableStore
 
 if TYPE_CHECKING:
@@ -51,6 +52,7 @@ class Published:
     _home: HomeData | None = None
     _dashboard: Dashboard | None = None
     _search: SearchIndex | None = None
+    _tables: Tables | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -105,6 +107,15 @@ class Published:
             return self._dashboard
 
     @property
+    def tables(self) -> Tables:
+        """The index tables, charts and summaries' shared reads of the data."""
+        labels = self.ontology_labels
+        with self._lock:
+            if self._tables is None:
+                self._tables = Tables(self.documents, labels)
+            return self._tables
+
+    @property
     def search_index(self) -> SearchIndex:
         """The names of the entities, searchable, read from the store once."""
         with self._lock:
@@ -128,6 +139,7 @@ class Published:
         self.ontology_labels  # noqa: B018
         self.dashboard  # noqa: B018
         self.search_index  # noqa: B018
+        self.tables.prepare()
 
     def prepare_to_serve(self) -> PublicationBuild | None:
         """Prepare what the slots share, leaving the dumps and the VoID to be written later.

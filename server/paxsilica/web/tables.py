@@ -13,10 +13,9 @@ request and answers.
 from __future__ import annotations
 
 import datetime
-import threading
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from paxsilica import bundle, media
 from paxsilica.publish import charts, table_files
@@ -40,21 +39,14 @@ from paxsilica.web.state import published
 from paxsilica.web.templating import href_for, page_context, page_response
 
 blueprint = Blueprint("tables", __name__)
-EXTENSION_KEY = "paxsilica.tables"
-_LOCK = threading.Lock()
 # The parameters a table reads besides its facets.
 _PLAIN = ("sort", "order", "q", "date", "page", "size", "lang")
 _DOWNLOADS = {".csv-metadata.json": media.CSVW, ".csv": media.CSV, ".xlsx": media.XLSX}
 
 
 def tables() -> Tables:
-    """The tables of the current application (made on first use)."""
-    extensions = current_app.extensions
-    with _LOCK:
-        if EXTENSION_KEY not in extensions:
-            dataset = published()
-            extensions[EXTENSION_KEY] = Tables(dataset.documents, dataset.ontology_labels)
-        return extensions[EXTENSION_KEY]
+    """The tables of the current application."""
+    return published().tables
 
 
 def requested_day() -> datetime.date:
