@@ -13,26 +13,8 @@ from decimal import Decimal, InvalidOperation
 
 import pyoxigraph as ox
 
-XSD = "http://www.w3.org/2001/XMLSchema#"
-_NUMERIC_LOCALS = (
-    "integer",
-    "decimal",
-    "double",
-    "float",
-    "int",
-    "long",
-    "short",
-    "byte",
-    "nonNegativeInteger",
-    "positiveInteger",
-    "nonPositiveInteger",
-    "negativeInteger",
-    "unsignedLong",
-    "unsignedInt",
-    "unsignedShort",
-    "unsignedByte",
-)
-NUMERIC_TYPES = frozenset(XSD + local for local in _NUMERIC_LOCALS)
+from paxsilica.rdf.literals import NUMERIC as NUMERIC_TYPES
+
 # At most this many bars are drawn (the table below has every row the page shows).
 MAX_BARS = 60
 # The drawing's measures, in SVG user units.

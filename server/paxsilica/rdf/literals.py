@@ -19,11 +19,10 @@ import pyoxigraph as ox
 log = logging.getLogger(__name__)
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
-# The datatypes whose literals Oxigraph may store by value (the others keep their spelling).
-BY_VALUE = frozenset(
+# The numeric datatypes of XSD: xsd:decimal, xsd:double, xsd:float and the integer types.
+NUMERIC = frozenset(
     XSD + local
     for local in [
-        "boolean",
         "decimal",
         "double",
         "float",
@@ -40,6 +39,13 @@ BY_VALUE = frozenset(
         "unsignedInt",
         "unsignedShort",
         "unsignedByte",
+    ]
+)
+# The datatypes whose literals Oxigraph may store by value (the others keep their spelling).
+BY_VALUE = NUMERIC | frozenset(
+    XSD + local
+    for local in [
+        "boolean",
         "dateTime",
         "dateTimeStamp",
         "date",

@@ -228,34 +228,23 @@ def entity_document(key: str) -> Response:
     stem, extension = _split_extension(key)
     page, prop, query = _page_selection()
     render, reading = _reading()
+
+    def answer(found: str, named: str | None) -> Response | None:
+        document = _entity_page(_entity_for_key(found), page, prop)
+        if document is None:
+            return None
+        path = f"/{DOCUMENT_PREFIX}{found}"
+        return answer_document(document, path, named, render, query=query, reading=reading)
+
     known_format = extension is not None and media.by_extension(extension, media.DOCUMENT_TYPES)
-    if known_format:
-        document = _entity_page(_entity_for_key(stem), page, prop)
-        if document is not None:
-            return answer_document(
-                document,
-                f"/{DOCUMENT_PREFIX}{stem}",
-                extension,
-                render,
-                query=query,
-                reading=reading,
-            )
-    document = _entity_page(_entity_for_key(key), page, prop)
-    if document is not None:
-        return answer_document(
-            document, f"/{DOCUMENT_PREFIX}{key}", None, render, query=query, reading=reading
-        )
-    if extension is not None and not known_format:
-        document = _entity_page(_entity_for_key(stem), page, prop)
-        if document is not None:  # a known entity, an unknown format: say which formats exist
-            return answer_document(
-                document,
-                f"/{DOCUMENT_PREFIX}{stem}",
-                extension,
-                render,
-                query=query,
-                reading=reading,
-            )
+    if known_format and (response := answer(stem, extension)) is not None:
+        return response
+    if (response := answer(key, None)) is not None:
+        return response
+    # A known entity, an unknown format: the answer says which formats exist.
+    unknown_format = extension is not None and not known_format
+    if unknown_format and (response := answer(stem, extension)) is not None:
+        return response
     missing = _entity_for_key(stem if known_format else key)
     abort(404, description=f"nothing is known about {missing}, so there is no document")
 
