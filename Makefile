@@ -16,10 +16,14 @@ $(BIN)/paxsilica: pyproject.toml
 serve: $(BIN)/paxsilica
 	$(BIN)/paxsilica serve
 
+# The suite runs on two workers, each taking whole test files (their fixtures stay together):
+# most tests wait on a real server, a browser or Virtuoso, so two share two CPUs well.
+TEST_WORKERS ?= 2
+
 test: $(BIN)/paxsilica
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(BIN)/paxsilica
 	$(BIN)/ruff check .
