@@ -26,7 +26,7 @@ from paxsilica.publish import as_of
 from paxsilica.publish.documents import Documents, summaries
 from paxsilica.publish.labels import HrefFor, Labels, Link, link_to
 from paxsilica.publish.readable import day, percent
-from paxsilica.publish.tables import local_key, minerals_query, solutions
+from paxsilica.publish.tables import Tables, local_key, minerals_query, solutions
 
 # The most items a list of the dashboard shows; the rest are in the index tables.
 TOP = 10
@@ -131,15 +131,17 @@ def _latest(facts: Iterable[SupplyFact]) -> list[SupplyFact]:
     return [f for f in kept if f.year == latest[(f.technology, f.stage)]]
 
 
-def dashboard_data(docs: Documents) -> DashboardData:
-    """Read what the dashboard needs from the data (once per dataset version)."""
+def dashboard_data(tables: Tables) -> DashboardData:
+    """Read what the dashboard needs from the data (once per dataset version); the bloc's
+    memberships and the status assessments are those the tables read."""
+    docs = tables.docs
     single = _latest(_facts(_select(docs, SINGLE_POINTS_QUERY)))
     single.sort(key=lambda f: (-f.share, f.technology, f.supplier))
     stages = _latest(_facts(_select(docs, STAGE_SHARES_QUERY), stage="chain"))
     minerals = frozenset(s["row"].value for s in _select(docs, minerals_query(docs)))
     return DashboardData(
-        as_of.ties(docs.store, docs.prefixes, docs.graphs),
-        as_of.assessments(docs.store, docs.prefixes, docs.graphs),
+        tables.ties(),
+        tables.assessments(),
         [f for f in single if f.technology not in minerals],
         [f for f in single if f.technology in minerals],
         minerals,

@@ -100,10 +100,10 @@ class Published:
     @property
     def dashboard(self) -> Dashboard:
         """The home page's dashboard: what it reads from the data, read once."""
-        labels = self.ontology_labels
+        labels, tables = self.ontology_labels, self.tables
         with self._lock:
             if self._dashboard is None:
-                self._dashboard = Dashboard(self.documents, dashboard_data(self.documents), labels)
+                self._dashboard = Dashboard(self.documents, dashboard_data(tables), labels)
             return self._dashboard
 
     @property
@@ -126,7 +126,7 @@ class Published:
 
     def prepare(self) -> None:
         """Make now what would otherwise be made on first demand: the publication, the VoID,
-        the home page's data.
+        the home page's data and dashboard, the search index, the tables' shared reads.
 
         ``paxsilica serve`` calls it (or ``prepare_to_serve``) before the slots fork, so that
         they share one copy instead of each making its own.
